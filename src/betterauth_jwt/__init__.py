@@ -1,0 +1,62 @@
+"""Verify Better Auth JWTs in Python ASGI services: shared secret or JWKS, typed identity, thin framework adapters."""
+
+from __future__ import annotations
+
+import contextlib
+
+from ._errors import (
+    BetterAuthJWTError,
+    ConfigurationError,
+    ExpiredTokenError,
+    ImmatureTokenError,
+    InvalidClaimsError,
+    InvalidSignatureError,
+    InvalidTokenError,
+    KeysUnavailableError,
+    MalformedTokenError,
+    UnknownKeyError,
+    UnsupportedTokenError,
+    WrongTokenKindError,
+)
+from ._identity import Identity, TokenKind
+from ._jwk import VerificationKey
+from ._jwks import RemoteJWKS
+from ._keys import KeyProvider, SharedSecret, StaticJWKS
+from ._logging import token_fingerprint
+from ._token import decode_unverified
+from ._verifier import Verifier
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BetterAuthJWTError",
+    "ConfigurationError",
+    "ExpiredTokenError",
+    "Identity",
+    "ImmatureTokenError",
+    "InvalidClaimsError",
+    "InvalidSignatureError",
+    "InvalidTokenError",
+    "KeyProvider",
+    "KeysUnavailableError",
+    "MalformedTokenError",
+    "RemoteJWKS",
+    "SharedSecret",
+    "StaticJWKS",
+    "TokenKind",
+    "UnknownKeyError",
+    "UnsupportedTokenError",
+    "VerificationKey",
+    "Verifier",
+    "WrongTokenKindError",
+    "decode_unverified",
+    "token_fingerprint",
+]
+
+# Show public names as betterauth_jwt.X in reprs and tracebacks, not as the private module that defines them.
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__"):
+        with contextlib.suppress(AttributeError, TypeError):
+            _obj.__module__ = __name__
+del _name, _obj

@@ -1,0 +1,110 @@
+"""The exceptions this package raises, each with a stable machine ``code``.
+
+Hierarchy::
+
+    BetterAuthJWTError                  base of everything raised here
+    ├── InvalidTokenError               the token is not acceptable (HTTP 401)
+    │   ├── MalformedTokenError             not a well-formed compact JWS / JSON          malformed_token, token_too_large,
+    │   │                                                                                  not_a_jwt, encrypted_token
+    │   ├── UnsupportedTokenError           header asks for something we refuse            unsupported_algorithm,
+    │   │                                                                                  unsupported_header, embedded_key
+    │   ├── UnknownKeyError                 no key for this kid / algorithm                unknown_key
+    │   ├── InvalidSignatureError           the signature does not verify                  invalid_signature
+    │   ├── ExpiredTokenError               exp is at or before now                        token_expired
+    │   ├── ImmatureTokenError              nbf / iat lie in the future                    token_not_yet_valid
+    │   ├── InvalidClaimsError              iss / aud / sub / typ / a claim's type         invalid_issuer, invalid_audience,
+    │   │                                                                                  missing_claim, invalid_claim
+    │   └── WrongTokenKindError             an access token where a cookie is expected,   wrong_token_kind
+    │                                       or the reverse
+    ├── KeysUnavailableError            *we* could not obtain keys (HTTP 503)             keys_unavailable
+    └── ConfigurationError              bad configuration, raised at construction          configuration_error
+
+Messages are written here, never copied from another library's exception, and never contain the token, a secret or a
+session token: they are safe to return to a client.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BetterAuthJWTError",
+    "ConfigurationError",
+    "ExpiredTokenError",
+    "ImmatureTokenError",
+    "InvalidClaimsError",
+    "InvalidSignatureError",
+    "InvalidTokenError",
+    "KeysUnavailableError",
+    "MalformedTokenError",
+    "UnknownKeyError",
+    "UnsupportedTokenError",
+    "WrongTokenKindError",
+]
+
+
+class BetterAuthJWTError(Exception):
+    """Base class: ``code`` is stable and machine-readable, ``description`` is short, human and safe to show."""
+
+    code: str = "error"
+
+    def __init__(self, description: str, *, code: str | None = None) -> None:
+        if code is not None:
+            self.code = code
+        self.description = description
+        super().__init__(f"{self.code}: {description}")
+
+
+class InvalidTokenError(BetterAuthJWTError):
+    """The presented token must not be trusted. Adapters answer 401."""
+
+    code = "invalid_token"
+
+
+class MalformedTokenError(InvalidTokenError):
+    code = "malformed_token"
+
+
+class UnsupportedTokenError(InvalidTokenError):
+    code = "unsupported_algorithm"
+
+
+class UnknownKeyError(InvalidTokenError):
+    code = "unknown_key"
+
+
+class InvalidSignatureError(InvalidTokenError):
+    code = "invalid_signature"
+
+
+class ExpiredTokenError(InvalidTokenError):
+    code = "token_expired"
+
+
+class ImmatureTokenError(InvalidTokenError):
+    code = "token_not_yet_valid"
+
+
+class InvalidClaimsError(InvalidTokenError):
+    code = "invalid_claim"
+
+
+class WrongTokenKindError(InvalidTokenError):
+    code = "wrong_token_kind"
+
+
+class KeysUnavailableError(BetterAuthJWTError):
+    """The verification keys could not be obtained (e.g. the JWKS endpoint is down and nothing usable is cached).
+
+    This is an outage on our side, not a bad token: adapters answer 503 with ``Retry-After``.
+    """
+
+    code = "keys_unavailable"
+
+    def __init__(self, description: str, *, code: str | None = None, retry_after: float = 30.0) -> None:
+        super().__init__(description, code=code)
+        self.retry_after = retry_after
+
+
+class ConfigurationError(BetterAuthJWTError, ValueError):
+    """The library was configured in a way that cannot be safe. Raised at construction, never per request."""
+
+    code = "configuration_error"

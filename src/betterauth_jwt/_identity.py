@@ -1,0 +1,94 @@
+"""Who the verified token says the caller is: :class:`Identity`, built from the claims of each :class:`TokenKind`."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+
+class TokenKind(enum.Enum):
+    """Which Better Auth token a verifier accepts; each kind rejects the other."""
+
+    ACCESS = "access"
+    """JWT-plugin tokens (``/api/auth/token``, ``set-auth-jwt``): user claims at the top level, ``sub``/``iss``/``aud``."""
+
+    SESSION_COOKIE = "session_cookie"
+    """The ``session_data`` cookie-cache JWT: nested ``user`` and ``session`` objects."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A verified Better Auth user. ``claims`` holds every verified claim, read-only (custom ones such as ``role`` too)."""
+
+    user_id: str
+    kind: TokenKind
+    issued_at: datetime
+    expires_at: datetime
+    email: str | None = None
+    name: str | None = None
+    email_verified: bool | None = None
+    image: str | None = None
+    session_id: str | None = None
+    claims: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False, compare=False)
+
+    # Starlette's ``request.user`` protocol (``BaseUser``), so the identity can be used directly as ``scope["user"]``.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email or self.user_id
+
+    @property
+    def identity(self) -> str:
+        return self.user_id
+
+
+def _text(source: Mapping[str, Any], name: str) -> str | None:
+    value = source.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _flag(source: Mapping[str, Any], name: str) -> bool | None:
+    value = source.get(name)
+    return value if isinstance(value, bool) else None
+
+
+def _frozen(value: Any) -> Any:
+    # A cached Identity is shared by every request that presents the same token: nothing in it may be mutable.
+    if isinstance(value, dict):
+        return MappingProxyType({key: _frozen(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+def _when(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def identity_from_claims(kind: TokenKind, claims: dict[str, Any]) -> Identity:
+    """Build the identity; the claims policy has already checked every field this reads that it relies on."""
+    user: Mapping[str, Any]
+    if kind is TokenKind.ACCESS:
+        user, user_id, session_id = claims, claims["sub"], _text(claims, "sid")
+    else:
+        user, session = claims["user"], claims["session"]
+        user_id, session_id = user["id"], _text(session, "id")
+    return Identity(
+        user_id=user_id,
+        kind=kind,
+        issued_at=_when(claims["iat"]),
+        expires_at=_when(claims["exp"]),
+        email=_text(user, "email"),
+        name=_text(user, "name"),
+        email_verified=_flag(user, "emailVerified"),
+        image=_text(user, "image"),
+        session_id=session_id,
+        claims=_frozen(claims),
+    )

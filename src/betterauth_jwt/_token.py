@@ -1,0 +1,142 @@
+"""Compact JWS parsing (RFC 7515 section 7.1), strict, before any key is touched.
+
+Everything here is pure and cheap to reject: the size cap is checked before decoding anything, the header is parsed and
+judged before the payload is decoded, and every failure is a :class:`MalformedTokenError` or
+:class:`UnsupportedTokenError` with our own wording.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import MalformedTokenError, UnsupportedTokenError
+from ._json import JSONError, loads_strict
+
+DEFAULT_MAX_TOKEN_BYTES = 16 * 1024
+
+# RFC 4648 section 5 alphabet, no padding. The last character of a segment whose length is 2 or 3 (mod 4) carries bits
+# that the decoder drops; only the characters with those bits zero are canonical, so one token has one spelling.
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+_CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
+
+# Better Auth's bearer plugin token and signed session cookie: "<session token>.<standard base64 HMAC>".
+_SESSION_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9]{16,128}\.[A-Za-z0-9+/]{42,44}={0,2}")
+
+# Header parameters that would make us fetch or trust a key chosen by the token's author (RFC 7515 4.1.2-4.1.6).
+_EMBEDDED_KEY_PARAMETERS = ("jwk", "jku", "x5u", "x5c")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedToken:
+    """A token split and decoded, not yet verified: nothing in it may be trusted yet."""
+
+    header: dict[str, Any]
+    claims: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+    alg: str
+    kid: str | None
+    typ: str | None
+
+
+def b64url_decode(segment: str) -> bytes:
+    """Decode unpadded, canonical base64url; raise :class:`MalformedTokenError` for any other spelling."""
+    remainder = len(segment) % 4
+    if remainder == 1 or not _BASE64URL.fullmatch(segment):
+        raise MalformedTokenError("a token segment is not unpadded base64url")
+    if remainder and segment[-1] not in _CANONICAL_LAST[remainder]:
+        raise MalformedTokenError("a token segment is not canonical base64url")
+    try:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError):  # unreachable after the checks above; kept so nothing foreign escapes
+        raise MalformedTokenError("a token segment is not base64url") from None
+
+
+def _json_object(segment: str, what: str) -> dict[str, Any]:
+    try:
+        value = loads_strict(b64url_decode(segment))
+    except JSONError as exc:
+        raise MalformedTokenError(f"the token {what} is not strict JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise MalformedTokenError(f"the token {what} is not a JSON object")
+    return value
+
+
+def _check_shape(token: object, max_bytes: int) -> list[str]:
+    if not isinstance(token, str):
+        raise MalformedTokenError("the token must be a string")
+    if len(token) > max_bytes:
+        raise MalformedTokenError("the token is larger than this verifier accepts", code="token_too_large")
+    if not token:
+        raise MalformedTokenError("the token is empty")
+    if not token.isascii():
+        raise MalformedTokenError("the token contains non-ASCII characters")
+    parts = token.split(".")
+    if len(parts) == 3:
+        return parts
+    if len(parts) == 5:
+        raise MalformedTokenError(
+            "the token is encrypted (JWE); only signed tokens (JWS) are accepted", code="encrypted_token"
+        )
+    if _SESSION_TOKEN_SHAPE.fullmatch(token):
+        raise MalformedTokenError(
+            "this is a Better Auth session token, not a JWT: enable Better Auth's jwt plugin and send the token from "
+            "/api/auth/token (or the set-auth-jwt header)",
+            code="not_a_jwt",
+        )
+    raise MalformedTokenError("the token is not a compact JWS (three dot-separated parts)")
+
+
+def _check_header(header: dict[str, Any], allowed_algorithms: frozenset[str]) -> tuple[str, str | None, str | None]:
+    alg = header.get("alg")
+    if not isinstance(alg, str):
+        raise MalformedTokenError("the token header has no alg")
+    if alg.lower() == "none":
+        raise UnsupportedTokenError("unsecured tokens (alg none) are never accepted")
+    if alg not in allowed_algorithms:
+        raise UnsupportedTokenError("the token's algorithm is not allowed by this verifier")
+    if "crit" in header:
+        # RFC 7515 4.1.11: a recipient must reject critical extensions it does not implement; we implement none.
+        raise UnsupportedTokenError(
+            "the token requires header extensions (crit) this verifier does not implement", code="unsupported_header"
+        )
+    if "b64" in header:
+        # RFC 7797 unencoded payloads change what is signed; never needed for Better Auth tokens.
+        raise UnsupportedTokenError("unencoded payloads (b64) are not accepted", code="unsupported_header")
+    if "enc" in header or "zip" in header:
+        raise MalformedTokenError(
+            "the token is encrypted (JWE); only signed tokens (JWS) are accepted", code="encrypted_token"
+        )
+    for name in _EMBEDDED_KEY_PARAMETERS:
+        if name in header:
+            raise UnsupportedTokenError("keys offered in the token header are never used", code="embedded_key")
+    kid = header.get("kid")
+    if kid is not None and (not isinstance(kid, str) or not kid or len(kid) > 256):
+        raise MalformedTokenError("the token header kid is not a short string")
+    typ = header.get("typ")
+    if typ is not None and not isinstance(typ, str):
+        raise MalformedTokenError("the token header typ is not a string")
+    return alg, kid, typ
+
+
+def parse_token(token: object, *, allowed_algorithms: frozenset[str], max_bytes: int) -> ParsedToken:
+    """Split, decode and check a compact JWS; the signature is *not* verified here."""
+    header_segment, payload_segment, signature_segment = _check_shape(token, max_bytes)
+    header = _json_object(header_segment, "header")
+    alg, kid, typ = _check_header(header, allowed_algorithms)
+    claims = _json_object(payload_segment, "payload")
+    signature = b64url_decode(signature_segment)
+    if not signature:
+        raise MalformedTokenError("the token has an empty signature")
+    signing_input = f"{header_segment}.{payload_segment}".encode("ascii")
+    return ParsedToken(header, claims, signing_input, signature, alg, kid, typ)
+
+
+def decode_unverified(token: str, *, max_bytes: int = DEFAULT_MAX_TOKEN_BYTES) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims of a token *without verifying anything*: for diagnostics (the CLI's ``inspect``), never auth."""
+    header_segment, payload_segment, _ = _check_shape(token, max_bytes)
+    return _json_object(header_segment, "header"), _json_object(payload_segment, "payload")

@@ -1,0 +1,54 @@
+"""The public names are a contract (DESIGN.md): exactly these, importable from the top-level package."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import betterauth_jwt
+
+CONTRACT = {
+    "Verifier", "TokenKind", "Identity",
+    "SharedSecret", "StaticJWKS", "RemoteJWKS", "KeyProvider",
+    "BetterAuthJWTError", "InvalidTokenError", "KeysUnavailableError", "ConfigurationError",
+}  # fmt: skip
+
+
+def test_contract_names_are_exported() -> None:
+    assert set(betterauth_jwt.__all__) >= CONTRACT
+    for name in betterauth_jwt.__all__:
+        assert getattr(betterauth_jwt, name) is not None
+
+
+def test_all_is_sorted_and_has_no_private_names() -> None:
+    assert betterauth_jwt.__all__ == sorted(betterauth_jwt.__all__)
+    assert not [name for name in betterauth_jwt.__all__ if name.startswith("_")]
+
+
+def test_public_classes_show_the_public_module() -> None:
+    assert repr(betterauth_jwt.Verifier) == "<class 'betterauth_jwt.Verifier'>"
+    assert betterauth_jwt.InvalidTokenError.__module__ == "betterauth_jwt"
+
+
+def test_error_tree() -> None:
+    assert issubclass(betterauth_jwt.InvalidTokenError, betterauth_jwt.BetterAuthJWTError)
+    assert issubclass(betterauth_jwt.KeysUnavailableError, betterauth_jwt.BetterAuthJWTError)
+    assert not issubclass(betterauth_jwt.KeysUnavailableError, betterauth_jwt.InvalidTokenError)
+    assert issubclass(betterauth_jwt.ConfigurationError, betterauth_jwt.BetterAuthJWTError)
+
+
+def test_import_needs_no_web_framework() -> None:
+    # The core must import with only its own dependencies: no starlette, fastapi or prometheus pulled in.
+    code = (
+        "import sys, betterauth_jwt; "
+        "bad = [m for m in ('starlette', 'fastapi', 'prometheus_client', 'jwt') if m in sys.modules]; "
+        "print(','.join(bad))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
+
+
+def test_package_is_typed() -> None:
+    from importlib.resources import files
+
+    assert files("betterauth_jwt").joinpath("py.typed").is_file()
