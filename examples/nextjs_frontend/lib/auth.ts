@@ -1,0 +1,125 @@
+/**
+ * The one Better Auth configuration of this example, shared by the Next.js route handler
+ * (app/api/auth/[...all]/route.ts), the server components, and `npm run migrate` (scripts/migrate.ts).
+ *
+ * Nothing here runs at import time: `next build` imports route modules, and must work without a secret or a
+ * database. `getAuth()` builds the instance on first use.
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+import { betterAuth, type BetterAuthOptions } from "better-auth";
+import { jwt } from "better-auth/plugins";
+import type { JWKOptions } from "better-auth/plugins";
+import Database from "better-sqlite3";
+import { SignJWT } from "jose";
+import { Pool } from "pg";
+
+import {
+  authBaseURL,
+  authMode,
+  authOrigin,
+  authSecret,
+  databaseConfig,
+  jwtExpirationTime,
+  rateLimitEnabled,
+  trustedOrigins,
+  type AuthMode,
+  type DatabaseConfig,
+} from "./config";
+
+/** The jwt() plugin for the chosen AUTH_MODE. Issuer and audience are the origin of BETTER_AUTH_URL. */
+function jwtPlugin(mode: AuthMode, secret: string) {
+  const origin = authOrigin();
+  const expirationTime = jwtExpirationTime();
+  const claims = { issuer: origin, audience: origin, ...(expirationTime ? { expirationTime } : {}) };
+
+  if (mode === "jwks") {
+    // Default key pair: EdDSA (Ed25519), published at {BETTER_AUTH_URL}/api/auth/jwks.
+    return jwt({ jwt: claims });
+  }
+
+  // Shared-secret mode: Better Auth has no native HS256 access tokens, so sign them ourselves with the raw UTF-8
+  // bytes of BETTER_AUTH_SECRET. Better Auth still builds the claims (user fields, iat, exp, iss, aud, sub).
+  // A custom signer requires `jwks.remoteUrl`; with it set, /api/auth/jwks answers 404 (there is no public key).
+  const key = new TextEncoder().encode(secret);
+  return jwt({
+    jwks: {
+      remoteUrl: `${origin}/api/auth/jwks`,
+      // Not one of the algorithms Better Auth's types list: only used to describe the custom signer.
+      keyPairConfig: { alg: "HS256" } as unknown as JWKOptions,
+    },
+    jwt: {
+      ...claims,
+      sign: (payload) => new SignJWT(payload).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key),
+    },
+  });
+}
+
+function openDatabase(config: DatabaseConfig) {
+  if (config.kind === "postgres") {
+    return new Pool({ connectionString: config.url, max: 10 });
+  }
+  if (config.file !== ":memory:") fs.mkdirSync(path.dirname(config.file), { recursive: true });
+  const db = new Database(config.file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("busy_timeout = 5000");
+  return db;
+}
+
+export interface BuildOptions {
+  /** `npm run migrate` only creates tables: it may run before a secret is chosen. */
+  requireSecret?: boolean;
+}
+
+/** Build the Better Auth options (opens the database). Throws ConfigError with a readable message on bad env. */
+export function buildAuthOptions({ requireSecret = true }: BuildOptions = {}) {
+  const mode = authMode();
+  // Creating tables signs and encrypts nothing, so the migration does not need the real secret.
+  const secret = requireSecret ? authSecret() : "migration-only-placeholder-secret-never-used-to-sign";
+  const rateLimit = rateLimitEnabled();
+
+  return {
+    appName: "betterauth-jwt todo example",
+    baseURL: authBaseURL(),
+    secret,
+    trustedOrigins: trustedOrigins(),
+    database: openDatabase(databaseConfig()),
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: 8,
+      maxPasswordLength: 128,
+    },
+    plugins: [jwtPlugin(mode, secret)],
+    ...(rateLimit === undefined ? {} : { rateLimit: { enabled: rateLimit } }),
+    telemetry: { enabled: false },
+  } satisfies BetterAuthOptions;
+}
+
+function createAuth() {
+  return betterAuth(buildAuthOptions());
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+
+// Survive Next.js dev-mode module reloads without opening a new database connection each time.
+const globalForAuth = globalThis as unknown as { __betterAuthInstance?: Auth };
+
+export function getAuth(): Auth {
+  if (!globalForAuth.__betterAuthInstance) {
+    globalForAuth.__betterAuthInstance = createAuth();
+  }
+  return globalForAuth.__betterAuthInstance;
+}
+
+/** Turn "no such table" style database errors into a hint to run the migration. */
+export function explainDatabaseError(error: unknown): Error | undefined {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/no such table|relation "?[\w.]+"? does not exist/i.test(message)) {
+    return new Error(
+      `Better Auth's tables are missing (${message}). Run \`npm run migrate\` in examples/nextjs_frontend ` +
+        `with the same DATABASE_URL (now: ${databaseConfig().display}).`,
+    );
+  }
+  return undefined;
+}
