@@ -6,6 +6,7 @@ Duplicate keys matter for security: two parsers that keep different copies of ``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 MAX_NESTING = 32
@@ -27,13 +28,21 @@ def _reject_constant(name: str) -> Any:
 
 
 _decoder = json.JSONDecoder(object_pairs_hook=_object_without_duplicates, parse_constant=_reject_constant)
+# The decoder's C scanner, called directly for a document that is one value with nothing around it (every JWT segment
+# ever issued): that skips JSONDecoder.decode's two whitespace regex passes. Anything else takes the general path.
+_scan_value: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]  # not in typeshed
 
 
 def loads_strict(data: bytes | str) -> Any:
     """Parse ``data`` (UTF-8 bytes or text) strictly; raise :class:`JSONError` on anything else."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        value = _decoder.decode(text)
+        try:
+            value, end = _scan_value(text, 0)
+        except StopIteration:  # not a value at offset 0 (leading whitespace, or not JSON): the general path decides
+            end = -1
+        if end != len(text):
+            value = _decoder.decode(text)
     except JSONError:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError):
