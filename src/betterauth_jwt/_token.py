@@ -7,7 +7,6 @@ judged before the payload is decoded, and every failure is a :class:`MalformedTo
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 from dataclasses import dataclass
@@ -20,8 +19,12 @@ DEFAULT_MAX_TOKEN_BYTES = 16 * 1024
 
 # RFC 4648 section 5 alphabet, no padding. The last character of a segment whose length is 2 or 3 (mod 4) carries bits
 # that the decoder drops; only the characters with those bits zero are canonical, so one token has one spelling.
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 _CANONICAL_LAST = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
+# Decoding maps base64url onto the standard alphabet ("-_" to "+/") and feeds binascii's strict decoder, which refuses any
+# other byte; "+", "/" and "=" are not base64url, so they become "!" first and are refused too.
+_TO_STANDARD_ALPHABET = bytes.maketrans(b"-_+/=", b"+/!!!")
+_PADDING = (b"", b"", b"==", b"=")
+_NOT_BASE64URL = "a token segment is not unpadded base64url"
 
 # Better Auth's bearer plugin token and signed session cookie: "<session token>.<standard base64 HMAC>".
 _SESSION_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9]{16,128}\.[A-Za-z0-9+/]{42,44}={0,2}")
@@ -46,14 +49,17 @@ class ParsedToken:
 def b64url_decode(segment: str) -> bytes:
     """Decode unpadded, canonical base64url; raise :class:`MalformedTokenError` for any other spelling."""
     remainder = len(segment) % 4
-    if remainder == 1 or not _BASE64URL.fullmatch(segment):
-        raise MalformedTokenError("a token segment is not unpadded base64url")
+    if remainder == 1:  # no byte string encodes to 4n+1 characters
+        raise MalformedTokenError(_NOT_BASE64URL)
+    try:
+        data = binascii.a2b_base64(
+            segment.encode("ascii").translate(_TO_STANDARD_ALPHABET) + _PADDING[remainder], strict_mode=True
+        )
+    except (UnicodeEncodeError, binascii.Error, ValueError):
+        raise MalformedTokenError(_NOT_BASE64URL) from None
     if remainder and segment[-1] not in _CANONICAL_LAST[remainder]:
         raise MalformedTokenError("a token segment is not canonical base64url")
-    try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError):  # unreachable after the checks above; kept so nothing foreign escapes
-        raise MalformedTokenError("a token segment is not base64url") from None
+    return data
 
 
 def _json_object(segment: str, what: str) -> dict[str, Any]:
