@@ -8,6 +8,7 @@ judged before the payload is decoded, and every failure is a :class:`MalformedTo
 from __future__ import annotations
 
 import binascii
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,9 @@ _SESSION_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9]{16,128}\.[A-Za-z0-9+/]{42,44}={0
 
 # Header parameters that would make us fetch or trust a key chosen by the token's author (RFC 7515 4.1.2-4.1.6).
 _EMBEDDED_KEY_PARAMETERS = ("jwk", "jku", "x5u", "x5c")
+# A header with only these members (Better Auth's {"alg", "kid"}, a custom signer's {"alg", "typ"}) needs none of the
+# extension checks; any other member sends the header through all of them.
+_PLAIN_HEADER_MEMBERS = frozenset({"alg", "kid", "typ"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,18 @@ def _check_header(header: dict[str, Any], allowed_algorithms: frozenset[str]) ->
         raise UnsupportedTokenError("unsecured tokens (alg none) are never accepted")
     if alg not in allowed_algorithms:
         raise UnsupportedTokenError("the token's algorithm is not allowed by this verifier")
+    if not header.keys() <= _PLAIN_HEADER_MEMBERS:
+        _check_extensions(header)
+    kid = header.get("kid")
+    if kid is not None and (not isinstance(kid, str) or not kid or len(kid) > 256):
+        raise MalformedTokenError("the token header kid is not a short string")
+    typ = header.get("typ")
+    if typ is not None and not isinstance(typ, str):
+        raise MalformedTokenError("the token header typ is not a string")
+    return alg, kid, typ
+
+
+def _check_extensions(header: dict[str, Any]) -> None:
     if "crit" in header:
         # RFC 7515 4.1.11: a recipient must reject critical extensions it does not implement; we implement none.
         raise UnsupportedTokenError(
@@ -120,19 +136,19 @@ def _check_header(header: dict[str, Any], allowed_algorithms: frozenset[str]) ->
     for name in _EMBEDDED_KEY_PARAMETERS:
         if name in header:
             raise UnsupportedTokenError("keys offered in the token header are never used", code="embedded_key")
-    kid = header.get("kid")
-    if kid is not None and (not isinstance(kid, str) or not kid or len(kid) > 256):
-        raise MalformedTokenError("the token header kid is not a short string")
-    typ = header.get("typ")
-    if typ is not None and not isinstance(typ, str):
-        raise MalformedTokenError("the token header typ is not a string")
-    return alg, kid, typ
+
+
+@functools.lru_cache(maxsize=64)
+def _decoded_header(segment: str) -> dict[str, Any]:
+    # A verifier sees a handful of distinct headers ({"alg", "kid"} of the current keys), so their decoding is memoised;
+    # the header rules still run on every token. Bounded: a flood of distinct headers only evicts. Never mutated.
+    return _json_object(segment, "header")
 
 
 def parse_token(token: object, *, allowed_algorithms: frozenset[str], max_bytes: int) -> ParsedToken:
     """Split, decode and check a compact JWS; the signature is *not* verified here."""
     header_segment, payload_segment, signature_segment = _check_shape(token, max_bytes)
-    header = _json_object(header_segment, "header")
+    header = _decoded_header(header_segment)
     alg, kid, typ = _check_header(header, allowed_algorithms)
     claims = _json_object(payload_segment, "payload")
     signature = b64url_decode(signature_segment)
