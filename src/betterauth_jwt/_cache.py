@@ -31,7 +31,10 @@ class VerifiedTokenCache:
         return len(self._entries)
 
     def get(self, token: str, now: float, generation: int) -> Identity | None:
-        entry = self._entries.get(token)
+        try:
+            entry = self._entries.get(token)
+        except TypeError:  # unhashable, so not a string: never cached; the parser rejects it as malformed
+            return None
         if entry is None:
             return None
         if entry.generation == generation and entry.valid_from <= now < entry.valid_until:

@@ -7,7 +7,6 @@ them on every hit without re-reading the claims.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,8 +33,9 @@ def _numeric_date(claims: Mapping[str, Any], name: str) -> float:
     value = claims.get(name)
     if value is None:
         raise InvalidClaimsError(f"the '{name}' claim is missing", code="missing_claim")
-    # bool is an int subclass; JSON true must not pass as 1.
-    if type(value) not in (int, float) or not math.isfinite(value) or not 0 <= value <= _MAX_NUMERIC_DATE:
+    # bool is an int subclass; JSON true must not pass as 1. The range check alone also refuses NaN (no comparison holds)
+    # and infinity; math.isfinite() must not come first, as it raises OverflowError for an integer like 10**400.
+    if type(value) not in (int, float) or not 0 <= value <= _MAX_NUMERIC_DATE:
         raise InvalidClaimsError(f"the '{name}' claim is not a valid NumericDate")
     return float(value)
 

@@ -7,6 +7,7 @@ Hierarchy::
     │   ├── MalformedTokenError             not a well-formed compact JWS / JSON          malformed_token, token_too_large,
     │   │                                                                                  not_a_jwt, encrypted_token
     │   ├── UnsupportedTokenError           header asks for something we refuse            unsupported_algorithm,
+    │   │                                                                                  algorithm_mismatch,
     │   │                                                                                  unsupported_header, embedded_key
     │   ├── UnknownKeyError                 no key for this kid / algorithm                unknown_key
     │   ├── InvalidSignatureError           the signature does not verify                  invalid_signature

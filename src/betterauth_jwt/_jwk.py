@@ -39,6 +39,15 @@ _ED25519_SMALL_ORDER_Y = frozenset(
         0x7A03AC9277FDC74EC6CC392CFA53202A0F67100D760B3CBA4FD84D3D706A17C7,
     }
 )
+_ED25519_D = -121665 * pow(121666, -1, _ED25519_P) % _ED25519_P
+
+
+def _ed25519_has_point(y: int) -> bool:
+    """Whether some x puts (x, y) on the curve -x² + y² = 1 + d·x²·y² (RFC 8032 5.1.3): x² = (y² - 1) / (d·y² + 1)
+    must be a square modulo p. OpenSSL loads any 32 bytes and only fails later, at verification."""
+    x2 = (y * y - 1) * pow(_ED25519_D * y * y + 1, -1, _ED25519_P) % _ED25519_P
+    return pow(x2, (_ED25519_P - 1) // 2, _ED25519_P) in (0, 1)  # Euler's criterion
+
 
 # ROCA (CVE-2017-15361): moduli from the vulnerable Infineon generator are congruent, modulo each small prime, to a
 # power of 65537. Testing these primes detects them; a random modulus passes all of them with negligible probability.
@@ -192,6 +201,8 @@ def _okp_key(jwk: Mapping[str, Any]) -> tuple[frozenset[str], dict[str, algs.Sig
         raise KeyRejected("Ed25519 public key is not canonically encoded")
     if y in _ED25519_SMALL_ORDER_Y:
         raise KeyRejected("Ed25519 public key is a small-order point")
+    if not _ed25519_has_point(y):
+        raise KeyRejected("Ed25519 public key is not a point on the curve")
     try:
         key = Ed25519PublicKey.from_public_bytes(x)
     except ValueError:

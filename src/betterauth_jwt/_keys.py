@@ -120,7 +120,8 @@ class SharedSecret:
 
 def log_rejected_members(key_set: KeySet, source: str) -> None:
     for name, reason in key_set.rejected:
-        logger.warning("JWKS member %s from %s refused: %s", name, source, reason)
+        # %r: a kid comes from the key set's publisher and must not be able to forge log lines (newlines, escapes).
+        logger.warning("JWKS member %r from %s refused: %s", name, source, reason)
 
 
 class StaticJWKS:

@@ -27,8 +27,9 @@ _TO_STANDARD_ALPHABET = bytes.maketrans(b"-_+/=", b"+/!!!")
 _PADDING = (b"", b"", b"==", b"=")
 _NOT_BASE64URL = "a token segment is not unpadded base64url"
 
-# Better Auth's bearer plugin token and signed session cookie: "<session token>.<standard base64 HMAC>".
-_SESSION_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9]{16,128}\.[A-Za-z0-9+/]{42,44}={0,2}")
+# Better Auth's bearer plugin token and signed session cookie: "<session token>.<standard base64 HMAC>". The cookie's raw
+# value is URL-encoded (better-call's signCookieValue), so "+", "/" and "=" may also arrive as %2B, %2F and %3D.
+_SESSION_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9]{16,128}\.(?:[A-Za-z0-9+/]|%2[BbFf]){42,44}(?:=|%3[Dd]){0,2}")
 
 # Header parameters that would make us fetch or trust a key chosen by the token's author (RFC 7515 4.1.2-4.1.6).
 _EMBEDDED_KEY_PARAMETERS = ("jwk", "jku", "x5u", "x5c")

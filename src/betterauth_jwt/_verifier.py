@@ -22,6 +22,8 @@ BETTER_AUTH_BASE_PATH = "/api/auth"
 
 def better_auth_origin(base_url: str) -> str:
     """The origin Better Auth puts in ``iss`` and ``aud``: ``new URL(baseURL).origin`` (no path, no default port)."""
+    if not isinstance(base_url, str):
+        raise ConfigurationError("base_url must be a string such as https://app.example.com")
     try:
         parts = urlsplit(base_url)
         port = parts.port
@@ -89,6 +91,8 @@ class Verifier:
         if algorithms is None:
             return held
         requested = frozenset([algorithms] if isinstance(algorithms, str) else algorithms)
+        if not requested:
+            raise ConfigurationError("algorithms must not be empty (leave it out to accept what the keys can verify)")
         unknown = requested - algs.SUPPORTED_ALGORITHMS
         if unknown:
             raise ConfigurationError(f"unsupported algorithms: {sorted(unknown)} (never 'none')")
