@@ -1,0 +1,121 @@
+"""``BetterAuthMiddleware``: pure ASGI middleware that authenticates every HTTP request and WebSocket.
+
+It needs no web framework::
+
+    from betterauth_jwt import Verifier
+    from betterauth_jwt.asgi import BetterAuthMiddleware
+
+    verifier = Verifier.for_better_auth("https://app.example.com")
+    app = BetterAuthMiddleware(app, verifier, public_paths=["/health"], public_prefixes=["/docs"])
+    # Starlette / FastAPI: app.add_middleware(BetterAuthMiddleware, verifier=verifier, ...)
+
+- ``required=True`` (default): every request needs a valid token, except public paths and CORS preflights.
+  ``required=False``: a request without a token goes on as anonymous; a present but invalid token is still a 401.
+- The token is read from ``Authorization: Bearer``; with ``cookie=`` also from Better Auth's ``session_data`` cookie
+  (the header wins). See ``betterauth_jwt._http`` for the exact rules and the 401/403/503 answers.
+- On success ``scope["user"]`` is the :class:`~betterauth_jwt.Identity` and ``scope["auth"]`` has ``.scopes``
+  (``"authenticated"``, ``"role:<name>"``), so Starlette's ``request.user``, ``request.auth`` and ``@requires`` work.
+  Otherwise ``scope["user"]`` is an anonymous user (``is_authenticated`` false).
+- Public paths and CORS preflights (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) pass without
+  authentication, anonymous. Preflights pass so that ``CORSMiddleware`` can answer them, wherever it sits; an
+  application should not act on ``OPTIONS`` requests itself.
+- ``lifespan`` and other scope types are passed through untouched.
+
+Pure ASGI (never ``BaseHTTPMiddleware``): the application runs in the same task, so context variables set in a route
+are visible to the code around it, and nothing buffers the response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+from ._http import (
+    ANONYMOUS_USER,
+    AUTHENTICATOR_SCOPE_KEY,
+    DEFAULT_COOKIE_PREFIX,
+    DEFAULT_REALM,
+    Authenticator,
+    Credentials,
+    Denied,
+    identity_scopes,
+)
+from ._outcome import OnOutcome
+from ._paths import PublicPaths
+from ._verifier import Verifier
+
+__all__ = ["BetterAuthMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class BetterAuthMiddleware:
+    """Authenticate ``http`` and ``websocket`` scopes with ``verifier`` before they reach ``app``."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        verifier: Verifier,
+        *,
+        required: bool = True,
+        public_paths: Iterable[str] = (),
+        public_prefixes: Iterable[str] = (),
+        cookie: bool | Verifier = False,
+        cookie_prefix: str = DEFAULT_COOKIE_PREFIX,
+        realm: str = DEFAULT_REALM,
+        on_outcome: OnOutcome | None = None,
+    ) -> None:
+        self.app = app
+        self.required = bool(required)
+        self.public = PublicPaths(public_paths, public_prefixes)
+        self.authenticator = Authenticator(
+            verifier, cookie=cookie, cookie_prefix=cookie_prefix, realm=realm, on_outcome=on_outcome
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        # A copy, as the ASGI spec asks of middleware that changes the scope: nothing leaks to the server or outer apps.
+        scope = dict(scope)
+        scope[AUTHENTICATOR_SCOPE_KEY] = self.authenticator
+        scope["user"], scope["auth"] = ANONYMOUS_USER, Credentials()
+        if self.public.matches(scope) or _is_preflight(scope):
+            await self.app(scope, receive, send)
+            return
+        try:
+            identity = await self.authenticator.authenticate(
+                scope.get("headers", ()), scope.get("path", ""), required=self.required
+            )
+        except Denied as denied:
+            await _send_denial(scope, send, denied)
+            return
+        if identity is not None:
+            scope["user"], scope["auth"] = identity, Credentials(identity_scopes(identity))
+        await self.app(scope, receive, send)
+
+
+def _is_preflight(scope: Scope) -> bool:
+    if scope["type"] != "http" or scope.get("method") != "OPTIONS":
+        return False
+    names = {name for name, _ in scope.get("headers", ())}
+    return b"origin" in names and b"access-control-request-method" in names
+
+
+async def _send_denial(scope: Scope, send: Send, denied: Denied) -> None:
+    if scope["type"] == "websocket":
+        # Closing before accepting makes the server refuse the handshake (HTTP 403); the code and reason are ours.
+        await send({"type": "websocket.close", "code": denied.close_code, "reason": denied.code})
+        return
+    body = denied.body
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in denied.headers),
+    ]
+    await send({"type": "http.response.start", "status": denied.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,254 @@
+"""FastAPI dependencies: the current user, an optional user, role and predicate guards, and the OpenAPI bearer scheme.
+
+Dependency style::
+
+    from typing import Annotated
+    from fastapi import Depends, FastAPI
+    from betterauth_jwt import Identity, Verifier
+    from betterauth_jwt.fastapi import BetterAuth
+
+    auth = BetterAuth(Verifier.for_better_auth("http://localhost:3000"))
+    app = FastAPI()
+    auth.install(app)  # {"detail", "code"} bodies and the RFC 6750 headers; app.state.betterauth = auth
+
+    CurrentUser = Annotated[Identity, Depends(auth)]
+    OptionalUser = Annotated[Identity | None, Depends(auth.optional)]
+    AdminUser = Annotated[Identity, Depends(auth.require(role="admin"))]
+
+Middleware style: with :class:`~betterauth_jwt.asgi.BetterAuthMiddleware` installed, or after ``auth.install(app)``,
+the module-level :data:`CurrentUser` and :data:`OptionalUser` work without a reference to ``auth``. They return the
+identity the middleware put in ``scope["user"]``; otherwise (no middleware, a public path, optional mode without a
+token) they verify the request's token with the middleware's settings, else with the ``BetterAuth`` that
+``install`` stored on ``app.state.betterauth``. With neither, they fail loudly (a 500 naming the fix).
+
+Every dependency here is a ``SecurityBase``, so the OpenAPI schema declares an HTTP bearer (JWT) scheme named
+``BetterAuth`` and Swagger UI shows its Authorize button. For routes that rely on the middleware alone (no dependency),
+:func:`document_bearer_auth` adds the scheme to every operation.
+
+A refusal raises :class:`AuthHTTPException` (a ``fastapi.HTTPException`` with the challenge headers, so the right status
+and headers come out even without ``install``) or, on a WebSocket, ``WebSocketException`` with close code 1008 (1013
+when the keys are unavailable), which closes the socket before it is accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, Literal, NoReturn, overload
+
+try:
+    from fastapi import Depends, FastAPI, HTTPException
+    from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+    from fastapi.security.base import SecurityBase
+    from starlette.exceptions import WebSocketException
+    from starlette.requests import HTTPConnection, Request
+    from starlette.responses import Response
+except ImportError as exc:  # pragma: no cover - exercised without fastapi installed
+    raise ImportError(
+        "fastapi must be installed to use betterauth_jwt.fastapi: pip install 'betterauth-jwt[fastapi]'"
+    ) from exc
+
+from ._http import (
+    AUTHENTICATOR_SCOPE_KEY,
+    DEFAULT_COOKIE_PREFIX,
+    DEFAULT_REALM,
+    Authenticator,
+    Credentials,
+    Denied,
+    Guard,
+    identity_scopes,
+)
+from ._identity import Identity
+from ._outcome import OnOutcome
+from ._paths import PublicPaths
+from ._verifier import Verifier
+
+__all__ = [
+    "SCHEME_NAME",
+    "AuthHTTPException",
+    "BetterAuth",
+    "CurrentUser",
+    "OptionalUser",
+    "current_user",
+    "document_bearer_auth",
+    "optional_user",
+]
+
+SCHEME_NAME = "BetterAuth"
+_SCHEME_DESCRIPTION = "A Better Auth JWT (from /api/auth/token or the set-auth-jwt header)."
+
+
+class AuthHTTPException(HTTPException):
+    """A refusal (401, 403 or 503); ``denied`` holds the code, detail and headers to send."""
+
+    def __init__(self, denied: Denied) -> None:
+        super().__init__(denied.status, denied.detail, dict(denied.headers))
+        self.denied = denied
+
+
+def _refuse(conn: HTTPConnection, denied: Denied) -> NoReturn:
+    if conn.scope["type"] == "websocket":
+        raise WebSocketException(code=denied.close_code, reason=denied.code)
+    raise AuthHTTPException(denied)
+
+
+@overload
+async def _identify(
+    conn: HTTPConnection, authenticator: Authenticator, *, required: Literal[True], guard: Guard | None = None
+) -> Identity: ...
+
+
+@overload
+async def _identify(
+    conn: HTTPConnection, authenticator: Authenticator, *, required: bool, guard: Guard | None = None
+) -> Identity | None: ...
+
+
+async def _identify(
+    conn: HTTPConnection, authenticator: Authenticator, *, required: bool, guard: Guard | None = None
+) -> Identity | None:
+    scope = conn.scope
+    path = scope.get("path", "")
+    user = scope.get("user")
+    try:
+        if isinstance(user, Identity):  # the middleware (or an earlier dependency) already verified the token
+            if guard is not None:
+                authenticator.authorize(user, guard, path)
+            return user
+        identity = await authenticator.authenticate(scope.get("headers", ()), path, required=required, guard=guard)
+    except Denied as denied:
+        _refuse(conn, denied)
+    if identity is not None:  # later dependencies of this request, and request.user, reuse it
+        scope["user"], scope["auth"] = identity, Credentials(identity_scopes(identity))
+    return identity
+
+
+class _BearerScheme(SecurityBase):
+    """Declares the ``BetterAuth`` HTTP bearer (JWT) scheme in OpenAPI for the routes that depend on it."""
+
+    def __init__(self) -> None:
+        self.model = HTTPBearerModel(bearerFormat="JWT", description=_SCHEME_DESCRIPTION)
+        self.scheme_name = SCHEME_NAME
+
+
+class _Optional(_BearerScheme):
+    def __init__(self, authenticator: Authenticator) -> None:
+        super().__init__()
+        self._authenticator = authenticator
+
+    async def __call__(self, request: HTTPConnection) -> Identity | None:
+        return await _identify(request, self._authenticator, required=False)
+
+
+class _Guarded(_BearerScheme):
+    def __init__(self, authenticator: Authenticator, guard: Guard) -> None:
+        super().__init__()
+        self._authenticator = authenticator
+        self.guard = guard
+
+    async def __call__(self, request: HTTPConnection) -> Identity:
+        return await _identify(request, self._authenticator, required=True, guard=self.guard)
+
+
+class BetterAuth(_BearerScheme):
+    """The FastAPI dependency that yields the verified :class:`~betterauth_jwt.Identity` (401 without one).
+
+    Works for HTTP routes and WebSockets. ``cookie`` also reads Better Auth's ``session_data`` cookie (``True``: with
+    ``verifier``, which must then be a ``TokenKind.SESSION_COOKIE`` verifier; a ``Verifier``: with that one).
+    """
+
+    def __init__(
+        self,
+        verifier: Verifier,
+        *,
+        cookie: bool | Verifier = False,
+        cookie_prefix: str = DEFAULT_COOKIE_PREFIX,
+        realm: str = DEFAULT_REALM,
+        on_outcome: OnOutcome | None = None,
+    ) -> None:
+        super().__init__()
+        self.authenticator = Authenticator(
+            verifier, cookie=cookie, cookie_prefix=cookie_prefix, realm=realm, on_outcome=on_outcome
+        )
+        self.optional = _Optional(self.authenticator)
+        """Dependency: the identity, or ``None`` without a token (a present but invalid token is still a 401)."""
+
+    def __repr__(self) -> str:
+        return f"BetterAuth({self.authenticator!r})"
+
+    async def __call__(self, request: HTTPConnection) -> Identity:
+        return await _identify(request, self.authenticator, required=True)
+
+    def require(self, predicate: Callable[[Identity], bool] | None = None, /, *, role: str | None = None) -> _Guarded:
+        """Dependency: the identity if it has ``role`` (Better Auth admin plugin) and ``predicate(identity)`` is true;
+        403 ``insufficient_scope`` otherwise."""
+        return _Guarded(self.authenticator, Guard(role, predicate))
+
+    def install(self, app: FastAPI) -> None:
+        """Render refusals as ``{"detail", "code"}`` with their RFC 6750 headers; store ``self`` on
+        ``app.state.betterauth`` for the module-level :data:`CurrentUser` and :data:`OptionalUser`."""
+        app.state.betterauth = self
+        app.add_exception_handler(AuthHTTPException, _render_refusal)
+
+
+async def _render_refusal(request: Request, exc: Exception) -> Response:
+    denied = exc.denied if isinstance(exc, AuthHTTPException) else None
+    if denied is None:  # pragma: no cover - only registered for AuthHTTPException
+        raise exc
+    return Response(denied.body, denied.status, dict(denied.headers), media_type="application/json")
+
+
+class _AppUser(_BearerScheme):
+    """The identity from the middleware, or verified with the middleware's or ``app.state.betterauth``'s settings."""
+
+    def __init__(self, *, required: bool) -> None:
+        super().__init__()
+        self.required = required
+
+    async def __call__(self, request: HTTPConnection) -> Identity | None:
+        user = request.scope.get("user")
+        if isinstance(user, Identity):
+            return user
+        authenticator = request.scope.get(AUTHENTICATOR_SCOPE_KEY)
+        if not isinstance(authenticator, Authenticator):
+            installed = getattr(getattr(request.scope.get("app"), "state", None), "betterauth", None)
+            if not isinstance(installed, BetterAuth):
+                raise RuntimeError(
+                    "betterauth_jwt.fastapi.CurrentUser and OptionalUser need BetterAuthMiddleware in front of the app "
+                    "or BetterAuth(verifier).install(app)"
+                )
+            authenticator = installed.authenticator
+        return await _identify(request, authenticator, required=self.required)
+
+
+current_user = _AppUser(required=True)
+optional_user = _AppUser(required=False)
+CurrentUser = Annotated[Identity, Depends(current_user)]
+"""The verified identity (401 without one); needs ``BetterAuthMiddleware`` or ``BetterAuth.install(app)``."""
+OptionalUser = Annotated[Identity | None, Depends(optional_user)]
+"""The verified identity or ``None`` without a token; needs ``BetterAuthMiddleware`` or ``BetterAuth.install(app)``."""
+
+
+def document_bearer_auth(
+    app: FastAPI, *, public_paths: Iterable[str] = (), public_prefixes: Iterable[str] = ()
+) -> None:
+    """Declare the ``BetterAuth`` bearer scheme for every operation of ``app``'s OpenAPI schema, except the public
+    paths (give the middleware's ``public_paths``/``public_prefixes``): for apps protected by the middleware alone."""
+    public = PublicPaths(public_paths, public_prefixes)
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes[SCHEME_NAME] = _BearerScheme().model.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for path, operations in schema.get("paths", {}).items():
+            if public.matches({"path": path}):
+                continue
+            for operation in operations.values():
+                if isinstance(operation, dict) and "security" not in operation:
+                    operation["security"] = [{SCHEME_NAME: []}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

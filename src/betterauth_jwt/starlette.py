@@ -1,0 +1,84 @@
+"""``BetterAuthBackend``: an ``AuthenticationBackend`` for Starlette's ``AuthenticationMiddleware``.
+
+::
+
+    from starlette.middleware import Middleware
+    from starlette.middleware.authentication import AuthenticationMiddleware
+    from betterauth_jwt.starlette import BetterAuthBackend
+
+    backend = BetterAuthBackend(verifier)
+    app = Starlette(routes=..., middleware=[
+        Middleware(AuthenticationMiddleware, backend=backend, on_error=backend.on_error),
+    ])
+
+Starlette's model is "optional": a request without a token goes on with ``UnauthenticatedUser`` and routes use
+``@requires("authenticated")`` (or ``"role:admin"``); a present but invalid token is a 401 from :meth:`on_error` (pass
+it: Starlette's default answers 400 with the exception's text). ``request.user`` is the
+:class:`~betterauth_jwt.Identity`. Starlette's middleware closes a refused WebSocket with code 1000 whatever
+``on_error`` says; use :class:`~betterauth_jwt.asgi.BetterAuthMiddleware` for the 1008/1013 close codes.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+try:
+    from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, BaseUser
+    from starlette.requests import HTTPConnection
+    from starlette.responses import Response
+except ImportError as exc:  # pragma: no cover - exercised without starlette installed
+    raise ImportError(
+        "starlette must be installed to use betterauth_jwt.starlette: pip install 'betterauth-jwt[starlette]'"
+    ) from exc
+
+from ._http import DEFAULT_COOKIE_PREFIX, DEFAULT_REALM, Authenticator, Denied, identity_scopes
+from ._outcome import OnOutcome
+from ._verifier import Verifier
+
+__all__ = ["BetterAuthBackend", "BetterAuthError"]
+
+
+class BetterAuthError(AuthenticationError):
+    """Raised by :meth:`BetterAuthBackend.authenticate` for a refused token; carries the answer to send."""
+
+    def __init__(self, denied: Denied) -> None:
+        super().__init__(denied.detail)
+        self.denied = denied
+
+
+class BetterAuthBackend(AuthenticationBackend):
+    def __init__(
+        self,
+        verifier: Verifier,
+        *,
+        cookie: bool | Verifier = False,
+        cookie_prefix: str = DEFAULT_COOKIE_PREFIX,
+        realm: str = DEFAULT_REALM,
+        on_outcome: OnOutcome | None = None,
+    ) -> None:
+        self.authenticator = Authenticator(
+            verifier, cookie=cookie, cookie_prefix=cookie_prefix, realm=realm, on_outcome=on_outcome
+        )
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
+        try:
+            identity = await self.authenticator.authenticate(
+                conn.scope.get("headers", ()), conn.scope.get("path", ""), required=False
+            )
+        except Denied as denied:
+            raise BetterAuthError(denied) from None
+        if identity is None:
+            return None
+        # Identity implements BaseUser's protocol (is_authenticated, display_name, identity) without subclassing it,
+        # so that the core never imports Starlette.
+        return AuthCredentials(identity_scopes(identity)), cast(BaseUser, identity)
+
+    def on_error(self, conn: HTTPConnection, exc: AuthenticationError) -> Response:
+        """The 401/503 answer for a refused token (RFC 6750), never the exception's text."""
+        if isinstance(exc, BetterAuthError):
+            denied = exc.denied
+        else:  # raised by some other backend: its text is not ours to show
+            denied = Denied(
+                401, "invalid_token", "authentication failed", self.authenticator.challenge("invalid_token")
+            )
+        return Response(denied.body, denied.status, dict(denied.headers), media_type="application/json")
