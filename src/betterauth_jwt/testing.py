@@ -23,10 +23,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from . import _algorithms as algs
 from ._claims import SESSION_CACHE_AUDIENCE, SESSION_CACHE_TYP
 from ._identity import TokenKind
+from ._jwks_server import JWKSServer
 from ._keys import KeyProvider, SharedSecret, StaticJWKS
 from ._verifier import Verifier
 
-__all__ = ["TokenFactory", "b64url", "generate_private_key", "public_jwk", "sign_compact"]
+__all__ = ["JWKSServer", "TokenFactory", "b64url", "generate_private_key", "public_jwk", "sign_compact"]
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | Ed25519PrivateKey
 DEFAULT_ISSUER = "http://localhost:3000"
