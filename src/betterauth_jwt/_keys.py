@@ -72,7 +72,13 @@ class SharedSecret:
     """
 
     def __init__(self, secret: str | bytes | Sequence[str | bytes], *, algorithms: Sequence[str] = ("HS256",)) -> None:
-        secrets = [secret] if isinstance(secret, str | bytes | bytearray) else list(secret)
+        secrets: list[str | bytes]
+        if isinstance(secret, str | bytes | bytearray):
+            secrets = [secret]
+        elif isinstance(secret, Sequence):
+            secrets = [*secret]
+        else:  # e.g. None from an unset environment variable: say so here, not with a TypeError
+            raise ConfigurationError("SharedSecret takes a secret (str or bytes) or a list of them, current first")
         if not secrets:
             raise ConfigurationError("SharedSecret needs at least one secret")
         allowed = frozenset(algorithms)
