@@ -23,12 +23,14 @@ from ._jwk import VerificationKey
 from ._jwks import RemoteJWKS
 from ._keys import KeyProvider, SharedSecret, StaticJWKS
 from ._logging import token_fingerprint
+from ._outcome import AuthOutcome, OnOutcome
 from ._token import decode_unverified
 from ._verifier import Verifier
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AuthOutcome",
     "BetterAuthJWTError",
     "ConfigurationError",
     "ExpiredTokenError",
@@ -40,6 +42,7 @@ __all__ = [
     "KeyProvider",
     "KeysUnavailableError",
     "MalformedTokenError",
+    "OnOutcome",
     "RemoteJWKS",
     "SharedSecret",
     "StaticJWKS",
