@@ -1,0 +1,106 @@
+"""Configuration from the environment, validated in full at start-up: a mistake stops the service with a message that
+names the variable to fix, instead of surfacing later as a 500 on some request."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from betterauth_jwt import ConfigurationError, SharedSecret, Verifier
+
+DEFAULT_BETTER_AUTH_URL = "http://localhost:3000"
+DEFAULT_DATABASE_URL = f"sqlite:///{Path(__file__).resolve().parent.parent / 'todo.db'}"
+DEFAULT_CORS_ORIGINS = ("http://localhost:3000", "http://127.0.0.1:3000")
+
+
+class SettingsError(Exception):
+    """A configuration value is unusable; the message starts with the environment variable's name."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
+@contextmanager
+def _blame(variable: str) -> Iterator[None]:
+    # The library's messages are safe to show (never the secret) but do not know which variable the value came from.
+    try:
+        yield
+    except ConfigurationError as exc:
+        raise SettingsError(variable, exc.description) from None
+
+
+def verifier_from(better_auth_url: str, secret: str | None) -> Verifier:
+    """JWKS mode (keys fetched from Better Auth) or, with a secret, shared-secret HS256 mode. In both, ``iss`` and
+    ``aud`` must be the origin of ``better_auth_url``, as Better Auth sets them."""
+    if secret is not None:
+        with _blame("BETTER_AUTH_SECRET"):
+            SharedSecret(secret)  # checked on its own first, so a weak secret is not blamed on the URL
+    with _blame("BETTER_AUTH_URL"):
+        return Verifier.for_better_auth(better_auth_url, secret=secret)
+
+
+def database_url_from(raw: str) -> str:
+    """SQLite or PostgreSQL. ``postgres://`` and ``postgresql://`` are rewritten to the psycopg 3 driver, the one we
+    install (SQLAlchemy would otherwise pick psycopg2)."""
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise SettingsError("DATABASE_URL", "not a database URL (e.g. sqlite:///todo.db or postgresql://...)") from None
+    if url.drivername in ("postgres", "postgresql", "postgresql+psycopg"):
+        url = url.set(drivername="postgresql+psycopg")
+    elif url.drivername != "sqlite":
+        raise SettingsError("DATABASE_URL", f"unsupported database {url.drivername!r}; use sqlite:/// or postgresql://")
+    elif url.database in (None, "", ":memory:"):
+        # Each pooled connection would get its own empty in-memory database.
+        raise SettingsError("DATABASE_URL", "an in-memory SQLite database is not supported; give a file path")
+    return url.render_as_string(hide_password=False)
+
+
+def cors_origins_from(raw: str) -> tuple[str, ...]:
+    """Exact origins (scheme://host[:port]) the browser front end is served from; empty means none."""
+    origins = []
+    for item in (part.strip().rstrip("/") for part in raw.split(",")):
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query or parts.fragment:
+            raise SettingsError("CORS_ORIGINS", f"{item!r} is not an origin such as http://localhost:3000")
+        origins.append(item)
+    return tuple(origins)
+
+
+def port_from(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise SettingsError("PORT", f"{raw!r} is not a TCP port (1-65535)")
+    return int(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the app needs. Tests build it directly (with a verifier from ``betterauth_jwt.testing``);
+    ``python -m todo_api`` builds it with :meth:`from_env`."""
+
+    verifier: Verifier
+    database_url: str = field(default_factory=lambda: database_url_from(DEFAULT_DATABASE_URL), repr=False)
+    cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        secret = environ.get("BETTER_AUTH_SECRET") or None  # set but empty (as compose files do) means unset
+        return cls(
+            verifier=verifier_from(environ.get("BETTER_AUTH_URL") or DEFAULT_BETTER_AUTH_URL, secret),
+            database_url=database_url_from(environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+            cors_origins=cors_origins_from(environ.get("CORS_ORIGINS", ",".join(DEFAULT_CORS_ORIGINS))),
+            host=environ.get("HOST") or "127.0.0.1",
+            port=port_from(environ.get("PORT") or "8000"),
+        )
