@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import _algorithms as algs
 from ._errors import ExpiredTokenError, ImmatureTokenError, InvalidClaimsError, WrongTokenKindError
@@ -21,8 +21,7 @@ _ACCESS_TYPS = frozenset({"jwt", "at+jwt", "application/at+jwt"})
 _MAX_NUMERIC_DATE = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
 
 
-@dataclass(frozen=True, slots=True)
-class ValidityWindow:
+class ValidityWindow(NamedTuple):  # a NamedTuple: built once per verification, at a third of a dataclass's cost
     """``valid_from <= now < valid_until`` (leeway already applied)."""
 
     valid_from: float
@@ -87,6 +86,10 @@ class ClaimsPolicy:
 
     def _check_audience(self, claims: Mapping[str, Any], accepted: frozenset[str]) -> None:
         aud = claims.get("aud")
+        if type(aud) is str:  # the usual shape, decided without building a list
+            if aud not in accepted:
+                raise InvalidClaimsError("the token is meant for another audience", code="invalid_audience")
+            return
         if aud is None:
             raise InvalidClaimsError("the 'aud' claim is missing", code="missing_claim")
         values = [aud] if isinstance(aud, str) else aud
@@ -98,7 +101,7 @@ class ClaimsPolicy:
     def _check_access(self, typ: str | None, claims: dict[str, Any]) -> None:
         if typ is not None and typ.lower() not in _ACCESS_TYPS:
             raise WrongTokenKindError("the token's typ is not that of an access token")
-        if isinstance(claims.get("session"), dict) and isinstance(claims.get("user"), dict) and "iss" not in claims:
+        if "iss" not in claims and isinstance(claims.get("session"), dict) and isinstance(claims.get("user"), dict):
             raise WrongTokenKindError("this is Better Auth's session cookie, not an access token")
         self._check_issuer(claims)
         self._check_audience(claims, self.audiences)
