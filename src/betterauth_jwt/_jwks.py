@@ -329,9 +329,12 @@ class RemoteJWKS:
         return self._unknown_kids.get(kid, float("-inf")) > self._clock()
 
     def _remember_unknown(self, kid: str) -> None:
+        now = self._clock()
         with self._state_lock:
             remembered = self._unknown_kids
-            remembered[kid] = self._clock() + self.refresh_cooldown
+            if remembered.get(kid, float("-inf")) > now:
+                return  # the window runs from the first miss; repeating the kid does not extend it
+            remembered[kid] = now + self.refresh_cooldown
             remembered.move_to_end(kid)
             while len(remembered) > _REMEMBERED_UNKNOWN_KIDS:
                 remembered.popitem(last=False)
@@ -607,8 +610,12 @@ def _checked_url(url: object, allow_insecure_http: bool) -> str:
     if not isinstance(url, str):
         raise ConfigurationError("RemoteJWKS url must be a string such as https://app.example.com/api/auth/jwks")
     try:
+        if any(char.isspace() or not char.isprintable() for char in url):
+            raise ValueError("blank or control character")
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
+        if parsed.port is not None and not 0 < parsed.port < 65536:
+            raise ValueError("port out of range")
+    except (httpx.InvalidURL, ValueError):
         raise ConfigurationError("RemoteJWKS url is not a valid URL") from None
     if parsed.scheme not in ("https", "http") or not parsed.host:
         raise ConfigurationError("RemoteJWKS url must be an https URL such as https://app.example.com/api/auth/jwks")
