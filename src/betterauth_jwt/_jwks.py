@@ -217,11 +217,18 @@ class RemoteJWKS:
     def get_keys(self, kid: str | None, alg: str) -> Sequence[VerificationKey]:
         """The keys for a token's ``kid`` and ``alg``; may fetch (blocking). Raises :class:`UnknownKeyError` (401),
         :class:`UnsupportedTokenError` (401) or :class:`KeysUnavailableError` (503)."""
-        return self._run(self._lookup(kid, alg))
+        return self._fresh_keys(kid, alg) or self._run(self._lookup(kid, alg))
 
     async def aget_keys(self, kid: str | None, alg: str) -> Sequence[VerificationKey]:
         """Like :meth:`get_keys`; a fetch, if needed, never blocks the event loop."""
-        return await self._arun(self._lookup(kid, alg))
+        return self._fresh_keys(kid, alg) or await self._arun(self._lookup(kid, alg))
+
+    def _fresh_keys(self, kid: str | None, alg: str) -> Sequence[VerificationKey]:
+        """The hot path: a fresh set holding this kid answers with no lock, no generator, no I/O. ``()`` otherwise."""
+        cached = self._cached
+        if cached is None or kid not in cached.key_set.by_kid or self._clock() >= cached.fresh_until:
+            return ()
+        return select_keys(cached.key_set, kid, alg)
 
     # -- lifecycle and readiness ----------------------------------------------------------------------------------------
 
