@@ -164,7 +164,10 @@ class Verifier:
     def _accept(
         self, token: str, parsed: ParsedToken, keys: Sequence[VerificationKey], now: float, generation: int
     ) -> Identity:
-        if not any(key.verify(parsed.alg, parsed.signing_input, parsed.signature) for key in keys):
+        for key in keys:  # normally one key (a kid, or a single shared secret); a loop, not any(), saves a generator
+            if key.verify(parsed.alg, parsed.signing_input, parsed.signature):
+                break
+        else:
             raise InvalidSignatureError("the token's signature does not verify")
         window = self._policy.check(parsed.alg, parsed.typ, parsed.claims, now)
         identity = identity_from_claims(self.kind, parsed.claims)
