@@ -22,12 +22,22 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from . import _algorithms as algs
 from ._claims import SESSION_CACHE_AUDIENCE, SESSION_CACHE_TYP
-from ._identity import TokenKind
+from ._identity import Identity, TokenKind, identity_from_claims
 from ._jwks_server import JWKSServer
 from ._keys import KeyProvider, SharedSecret, StaticJWKS
 from ._verifier import Verifier
 
-__all__ = ["JWKSServer", "TokenFactory", "b64url", "generate_private_key", "public_jwk", "sign_compact"]
+__all__ = [
+    "JWKSServer",
+    "TokenFactory",
+    "UserOverride",
+    "b64url",
+    "generate_private_key",
+    "make_identity",
+    "override_user",
+    "public_jwk",
+    "sign_compact",
+]
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | Ed25519PrivateKey
 DEFAULT_ISSUER = "http://localhost:3000"
@@ -246,3 +256,130 @@ class TokenFactory:
         else:
             header = {"alg": self.alg, "kid": self.kid, "typ": SESSION_CACHE_TYP}
         return self.sign(self.session_cookie_claims(user_id, **claims), header)
+
+    # -- conveniences for the cases every app should test ---------------------------------------------------------------
+
+    def token(self, kind: TokenKind = TokenKind.ACCESS, user_id: str = "user_1", **claims: Any) -> str:
+        """An access token or a session cookie, by :class:`TokenKind`."""
+        if kind is TokenKind.SESSION_COOKIE:
+            return self.session_cookie(user_id, **claims)
+        return self.access_token(user_id, **claims)
+
+    def expired_token(
+        self, user_id: str = "user_1", *, kind: TokenKind = TokenKind.ACCESS, ago: float = 60, **claims: Any
+    ) -> str:
+        """A token whose ``exp`` passed ``ago`` seconds ago (it lived its usual lifetime before that)."""
+        lifetime = 300 if kind is TokenKind.SESSION_COOKIE else 900
+        issued_at = self.clock() - ago - lifetime
+        if kind is TokenKind.SESSION_COOKIE:
+            return self.session_cookie(user_id, issued_at=issued_at, max_age=lifetime, **claims)
+        return self.access_token(user_id, issued_at=issued_at, expires_in=lifetime, **claims)
+
+    def not_yet_valid_token(
+        self, user_id: str = "user_1", *, kind: TokenKind = TokenKind.ACCESS, starts_in: float = 60, **claims: Any
+    ) -> str:
+        """A token issued ``starts_in`` seconds in the future: what a Better Auth server with a fast clock sends."""
+        return self.token(kind, user_id, issued_at=self.clock() + starts_in, **claims)
+
+    def identity(self, user_id: str = "user_1", *, kind: TokenKind = TokenKind.ACCESS, **claims: Any) -> Identity:
+        """The :class:`Identity` a verifier would return for ``token(kind, user_id, **claims)``, without a token."""
+        if kind is TokenKind.SESSION_COOKIE:
+            return identity_from_claims(kind, self.session_cookie_claims(user_id, **claims))
+        return identity_from_claims(kind, self.access_claims(user_id, **claims))
+
+
+def make_identity(user_id: str = "user_1", *, kind: TokenKind = TokenKind.ACCESS, **claims: Any) -> Identity:
+    """A Better Auth-shaped :class:`Identity` for tests that bypass token verification (e.g. :func:`override_user`).
+
+    ``make_identity("u1", role="admin", email="a@example.com")``: keyword arguments become claims, as in a real token.
+    """
+    return TokenFactory("HS256", secret=_IDENTITY_ONLY_SECRET).identity(user_id, kind=kind, **claims)
+
+
+# make_identity never signs anything; TokenFactory just needs some secret to exist.
+_IDENTITY_ONLY_SECRET = b"make_identity-signs-nothing-with-this-32-bytes-or-more"
+
+
+class UserOverride:
+    """FastAPI dependency overrides installed by :func:`override_user`; :meth:`undo` (or leaving ``with``) removes them."""
+
+    def __init__(self, app: Any, overrides: Mapping[Any, Callable[..., Any]], identity: Identity) -> None:
+        self.app = app
+        self.identity = identity
+        self._previous = {key: app.dependency_overrides.get(key, _NOT_OVERRIDDEN) for key in overrides}
+        app.dependency_overrides.update(overrides)
+
+    def undo(self) -> None:
+        """Put back what was there before: the real dependencies (or earlier overrides)."""
+        for key, previous in self._previous.items():
+            if previous is _NOT_OVERRIDDEN:
+                self.app.dependency_overrides.pop(key, None)
+            else:
+                self.app.dependency_overrides[key] = previous
+        self._previous = {}
+
+    def __enter__(self) -> UserOverride:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.undo()
+
+
+_NOT_OVERRIDDEN = object()
+
+
+def override_user(app: Any, auth: Any, identity: Identity) -> UserOverride:
+    """In FastAPI tests, make ``auth``'s dependencies yield ``identity`` without any token.
+
+    Covers ``Depends(auth)``, ``auth.optional``, the module-level ``CurrentUser``/``OptionalUser``, and every
+    ``auth.require(...)`` guard used by ``app``'s routes; guards still judge the identity, so a user without the role
+    still gets the 403. ``request.user`` is the identity too. Call it after the routes are declared::
+
+        with override_user(app, auth, make_identity("alice", role="admin")):
+            assert client.get("/admin").status_code == 200
+
+    It uses ``app.dependency_overrides``, so it replaces the dependency style only; with ``BetterAuthMiddleware`` in
+    front of the routes, send a token from :class:`TokenFactory` instead.
+    """
+    from starlette.requests import HTTPConnection
+
+    from ._http import Credentials, Denied, Guard, identity_scopes
+    from .fastapi import BetterAuth, _Guarded, _refuse, current_user, optional_user
+
+    if not isinstance(auth, BetterAuth):
+        raise TypeError("override_user(app, auth, identity): auth must be the betterauth_jwt.fastapi.BetterAuth")
+    if not isinstance(identity, Identity):
+        raise TypeError("override_user(app, auth, identity): identity must be an Identity (see make_identity)")
+
+    def provide(guard: Guard | None) -> Callable[..., Any]:
+        async def dependency(connection: HTTPConnection) -> Identity:
+            if guard is not None:
+                try:
+                    auth.authenticator.authorize(identity, guard, connection.scope.get("path", ""))
+                except Denied as denied:
+                    _refuse(connection, denied)
+            connection.scope["user"] = identity
+            connection.scope["auth"] = Credentials(identity_scopes(identity))
+            return identity
+
+        # FastAPI reads the signature to inject the connection; this module's annotations are strings it cannot resolve.
+        dependency.__annotations__ = {"connection": HTTPConnection, "return": Identity}
+        return dependency
+
+    overrides: dict[Any, Callable[..., Any]] = {
+        auth: provide(None),
+        auth.optional: provide(None),
+        current_user: provide(None),
+        optional_user: provide(None),
+    }
+    for route in app.routes:
+        pending = [getattr(route, "dependant", None)]
+        while pending:
+            dependant = pending.pop()
+            if dependant is None:
+                continue
+            call = dependant.call
+            if isinstance(call, _Guarded) and call._authenticator is auth.authenticator:
+                overrides[call] = provide(call.guard)
+            pending.extend(dependant.dependencies)
+    return UserOverride(app, overrides, identity)
