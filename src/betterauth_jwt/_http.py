@@ -276,7 +276,7 @@ class Authenticator:
         """Raise a 403 :class:`Denied` unless ``guard`` allows ``identity``."""
         if guard.allows(identity):
             return
-        logger.info("forbidden: user %s refused by a guard on %r", identity.user_id, path)
+        logger.info("forbidden: user %r refused by a guard on %r", identity.user_id, path)
         report(self.on_outcome, AuthOutcome(INSUFFICIENT_SCOPE, 403, path, identity, fingerprint, source))
         description = guard.description
         raise Denied(403, INSUFFICIENT_SCOPE, description, self.challenge(INSUFFICIENT_SCOPE, description))

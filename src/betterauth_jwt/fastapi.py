@@ -181,7 +181,7 @@ class BetterAuth(_BearerScheme):
     def require(self, predicate: Callable[[Identity], bool] | None = None, /, *, role: str | None = None) -> _Guarded:
         """Dependency: the identity if it has ``role`` (Better Auth admin plugin) and ``predicate(identity)`` is true;
         403 ``insufficient_scope`` otherwise."""
-        return _Guarded(self.authenticator, Guard(role, predicate))
+        return _Guarded(self.authenticator, Guard(role=role, predicate=predicate))
 
     def install(self, app: FastAPI) -> None:
         """Render refusals as ``{"detail", "code"}`` with their RFC 6750 headers; store ``self`` on
