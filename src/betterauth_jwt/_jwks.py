@@ -20,26 +20,31 @@ new key we cannot fetch, so it is an outage (503) rather than a rejection that w
 from __future__ import annotations
 
 import asyncio
-import functools
-import ipaddress
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._algorithms import ASYMMETRIC_ALGORITHMS
 from ._errors import BetterAuthJWTError, ConfigurationError, KeysUnavailableError, UnknownKeyError
-from ._json import JSONError, loads_strict
-from ._jwk import KeyRejected, KeySet, VerificationKey
-from ._keys import log_rejected_members, select_keys
+from ._jwk import KeySet, VerificationKey
+from ._jwks_http import (
+    REQUEST_HEADERS,
+    FetchFailed,
+    ResponseBody,
+    checked_url,
+    default_ssl_context,
+    max_age,
+    parse_jwks,
+    transport_failure,
+)
+from ._keys import select_keys
 from ._logging import logger, token_fingerprint
 
 if TYPE_CHECKING:  # httpx is imported when a RemoteJWKS is built, so `import betterauth_jwt` stays light
-    import ssl
-
     import httpx
 
 __all__ = ["RemoteJWKS"]
@@ -55,11 +60,6 @@ DEFAULT_TIMEOUT = 5.0
 DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024
 DEFAULT_MAX_KEYS = 64
 _REMEMBERED_UNKNOWN_KIDS = 1024
-_REQUEST_HEADERS = {
-    "Accept": "application/json, application/jwk-set+json",
-    # Compressed bodies would be inflated past the size cap before we could count them.
-    "Accept-Encoding": "identity",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +79,6 @@ class _Fetched:
     document: object
     key_set: KeySet
     ttl: float
-
-
-class _FetchFailed(Exception):
-    """Why a fetch gave nothing usable, in our words (``code`` for health checks, ``description`` for people)."""
-
-    def __init__(self, code: str, description: str) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +138,7 @@ class RemoteJWKS:
     ) -> None:
         import httpx
 
-        self.url = _checked_url(url, allow_insecure_http)
+        self.url = checked_url(url, allow_insecure_http)
         _check_range("min_ttl", min_ttl, 1, DEFAULT_MAX_TTL * 30)
         _check_range("max_ttl", max_ttl, min_ttl, DEFAULT_MAX_TTL * 30, "min_ttl")
         _check_range("ttl", ttl, min_ttl, max_ttl, "min_ttl", "max_ttl")
@@ -178,7 +169,7 @@ class RemoteJWKS:
             "timeout": self._timeouts,
             "follow_redirects": False,
             "limits": httpx.Limits(max_keepalive_connections=0),
-            "verify": _default_ssl_context(),
+            "verify": default_ssl_context(),
         }
         self._owns_client, self._owns_async_client = client is None, async_client is None
         self._client = client if client is not None else httpx.Client(**own)
@@ -192,7 +183,7 @@ class RemoteJWKS:
         self._generations = 0
         self._failures = 0  # consecutive failed fetches
         self._retry_at = float("-inf")
-        self._last_error: _FetchFailed | None = None
+        self._last_error: FetchFailed | None = None
         self._kid_refresh_after = float("-inf")
         self._cooldown_logged_until = float("-inf")
         self._unknown_kids: OrderedDict[str, float] = OrderedDict()
@@ -374,8 +365,11 @@ class RemoteJWKS:
                 if now < self._kid_refresh_after:
                     if now >= self._cooldown_logged_until:  # once per window: a flood must not flood the logs
                         self._cooldown_logged_until = self._kid_refresh_after
-                        logger.info("JWKS %s: unknown kids refused without refetching for %.1f s (cooldown)",
-                                    self.url, self._kid_refresh_after - now)  # fmt: skip
+                        logger.info(
+                            "JWKS %s: unknown kids refused without refetching for %.1f s (cooldown)",
+                            self.url,
+                            self._kid_refresh_after - now,
+                        )
                     else:
                         logger.debug("JWKS %s: no refetch %s (cooldown)", self.url, _kid_label(need.kid))
                     return False
@@ -390,18 +384,22 @@ class RemoteJWKS:
         while remembered and next(iter(remembered.values())) <= now:
             remembered.popitem(last=False)
 
-    def _complete(self, outcome: _Fetched | _FetchFailed) -> None:
+    def _complete(self, outcome: _Fetched | FetchFailed) -> None:
         now = self._clock()
         with self._state_lock:
             self._attempts += 1
             previous = self._cached
-            if isinstance(outcome, _FetchFailed):
+            if isinstance(outcome, FetchFailed):
                 self._failures += 1
                 self._retry_at = now + min(self.refresh_cooldown, 2.0 ** (self._failures - 1))
                 self._last_error = outcome
                 if previous is not None and now < previous.usable_until:
-                    logger.warning("JWKS fetch from %s failed (%s); serving the last good key set, fetched %.0f s ago",
-                                   self.url, outcome.description, now - previous.fetched_at)  # fmt: skip
+                    logger.warning(
+                        "JWKS fetch from %s failed (%s); serving the last good key set, fetched %.0f s ago",
+                        self.url,
+                        outcome.description,
+                        now - previous.fetched_at,
+                    )
                 else:
                     logger.warning("JWKS fetch from %s failed (%s); no usable keys", self.url, outcome.description)
                 return
@@ -410,7 +408,7 @@ class RemoteJWKS:
                 self._generations += 1
             generation = self._generations
             self._cached = _Cached(
-                key_set=outcome.key_set if changed or previous is None else previous.key_set,
+                key_set=outcome.key_set,
                 document=outcome.document,
                 generation=generation,
                 fetched_at=now,
@@ -419,8 +417,13 @@ class RemoteJWKS:
             )
             self._failures, self._retry_at, self._last_error = 0, float("-inf"), None
         if changed:
-            logger.info("JWKS %s: installed %d key(s) %s, fresh for %.0f s", self.url, len(outcome.key_set.keys),
-                        sorted(outcome.key_set.by_kid), outcome.ttl)  # fmt: skip
+            logger.info(
+                "JWKS %s: installed %d key(s) %s, fresh for %.0f s",
+                self.url,
+                len(outcome.key_set.keys),
+                sorted(outcome.key_set.by_kid),
+                outcome.ttl,
+            )
         else:
             logger.debug("JWKS %s: key set unchanged, fresh for %.0f s", self.url, outcome.ttl)
 
@@ -474,175 +477,60 @@ class RemoteJWKS:
             del self._flights[loop]
             flight.set_result(None)
 
-    def _fetch(self) -> _Fetched | _FetchFailed:
+    def _fetch(self) -> _Fetched | FetchFailed:
         import httpx
 
-        body = _Body(self.max_response_bytes, self.timeout)
+        body = ResponseBody(self.max_response_bytes, self.timeout)
         try:
             if self._client.is_closed:
-                raise _FetchFailed("client_closed", "the HTTP client is closed")
-            with self._client.stream("GET", self.url, headers=_REQUEST_HEADERS, timeout=self._timeouts,
-                                     follow_redirects=False) as response:  # fmt: skip
+                raise FetchFailed("client_closed", "the HTTP client is closed")
+            with self._client.stream(
+                "GET", self.url, headers=REQUEST_HEADERS, timeout=self._timeouts, follow_redirects=False
+            ) as response:
                 body.start(response)
                 for chunk in response.iter_raw():
                     body.add(chunk)
             return self._parse(response, body.content())
-        except _FetchFailed as failure:
+        except FetchFailed as failure:
             return failure
         except (httpx.HTTPError, httpx.StreamError) as exc:
-            return _transport_failure(exc)
+            return transport_failure(exc)
 
-    async def _afetch(self) -> _Fetched | _FetchFailed:
+    async def _afetch(self) -> _Fetched | FetchFailed:
         import httpx
 
-        body = _Body(self.max_response_bytes, self.timeout)
+        body = ResponseBody(self.max_response_bytes, self.timeout)
         try:
             if self._async_client.is_closed:
-                raise _FetchFailed("client_closed", "the HTTP client is closed")
-            async with self._async_client.stream("GET", self.url, headers=_REQUEST_HEADERS, timeout=self._timeouts,
-                                                 follow_redirects=False) as response:  # fmt: skip
+                raise FetchFailed("client_closed", "the HTTP client is closed")
+            async with self._async_client.stream(
+                "GET", self.url, headers=REQUEST_HEADERS, timeout=self._timeouts, follow_redirects=False
+            ) as response:
                 body.start(response)
                 async for chunk in response.aiter_raw():
                     body.add(chunk)
             return self._parse(response, body.content())
-        except _FetchFailed as failure:
+        except FetchFailed as failure:
             return failure
         except (httpx.HTTPError, httpx.StreamError) as exc:
-            return _transport_failure(exc)
+            return transport_failure(exc)
 
-    # -- the response, judged the same way for both -----------------------------------------------------------------------
+    # -- the response, judged the same way for both (see _jwks_http) ------------------------------------------------------
 
     def _parse(self, response: httpx.Response, body: bytes) -> _Fetched:
-        try:
-            document = loads_strict(body)
-        except JSONError:
-            raise _FetchFailed("not_json", "the JWKS endpoint did not answer with JSON") from None
-        if not isinstance(document, Mapping) or not isinstance(document.get("keys"), list):
-            raise _FetchFailed("not_a_jwks", "the JWKS endpoint's JSON is not a key set (an object with a 'keys' list)")
-        if len(document["keys"]) > self.max_keys:
-            raise _FetchFailed(
-                "too_many_keys", f"the JWKS has {len(document['keys'])} keys; more than max_keys={self.max_keys}"
-            )
-        try:
-            key_set = KeySet.from_jwks(document)
-        except KeyRejected as exc:  # pragma: no cover - the shape was checked above
-            raise _FetchFailed("not_a_jwks", str(exc)) from None
-        log_rejected_members(key_set, self.url)
-        if not key_set.keys:
-            reasons = "; ".join(f"{name}: {reason}" for name, reason in key_set.rejected) or "it is empty"
-            raise _FetchFailed("no_usable_keys", f"the JWKS has no usable key ({reasons})")
+        document, key_set = parse_jwks(body, max_keys=self.max_keys, source=self.url)
         return _Fetched(document, key_set, self._ttl(response.headers.get("cache-control")))
 
     def _ttl(self, cache_control: str | None) -> float:
-        max_age = _max_age(cache_control)
-        if max_age is None:
+        seconds = max_age(cache_control)
+        if seconds is None:
             return self.ttl
-        return min(max(max_age, self.min_ttl), self.max_ttl)
-
-
-class _Body:
-    """Collects a response body under a size cap and a deadline, for the sync and the async fetch alike."""
-
-    def __init__(self, limit: int, timeout: float) -> None:
-        self._limit = limit
-        # Read timeouts bound each wait; this bounds the total, against a server that drips one byte at a time.
-        self._deadline = time.monotonic() + 2 * timeout
-        self._parts: list[bytes] = []
-        self._size = 0
-
-    def start(self, response: httpx.Response) -> None:
-        status = response.status_code
-        if 300 <= status < 400:
-            raise _FetchFailed("redirect", f"the JWKS endpoint answered a redirect (HTTP {status}); redirects are "
-                               "not followed, configure the final URL")  # fmt: skip
-        if status != 200:
-            raise _FetchFailed("http_status", f"the JWKS endpoint answered HTTP {status}")
-        encoding = response.headers.get("content-encoding", "identity").strip().lower()
-        if encoding not in ("", "identity"):
-            raise _FetchFailed("compressed", "the JWKS endpoint sent a compressed body although none was accepted")
-        length = response.headers.get("content-length", "")
-        if length.isdigit() and int(length) > self._limit:
-            raise self._too_large()
-
-    def add(self, chunk: bytes) -> None:
-        self._size += len(chunk)
-        if self._size > self._limit:
-            raise self._too_large()
-        if time.monotonic() > self._deadline:
-            raise _FetchFailed("timeout", "the JWKS endpoint is too slow to send its body")
-        self._parts.append(chunk)
-
-    def content(self) -> bytes:
-        return b"".join(self._parts)
-
-    def _too_large(self) -> _FetchFailed:
-        return _FetchFailed("too_large", f"the JWKS response is larger than max_response_bytes={self._limit}")
-
-
-def _transport_failure(exc: Exception) -> _FetchFailed:
-    import httpx
-
-    # Our own words only: httpx's messages may carry addresses, OS errors or response text.
-    if isinstance(exc, httpx.TimeoutException):
-        return _FetchFailed("timeout", "the JWKS endpoint did not answer in time")
-    if isinstance(exc, httpx.ConnectError):
-        return _FetchFailed("connect_error", "could not connect to the JWKS endpoint")
-    return _FetchFailed("transport_error", f"the JWKS request failed ({type(exc).__name__})")
-
-
-def _max_age(cache_control: str | None) -> float | None:
-    """``max-age`` from a Cache-Control header (RFC 9111 5.2.2.1); ``no-cache``/``no-store`` count as 0."""
-    if not cache_control:
-        return None
-    max_age: float | None = None
-    for directive in cache_control.split(","):
-        name, _, value = directive.strip().partition("=")
-        name = name.strip().lower()
-        if name in ("no-cache", "no-store"):
-            return 0.0
-        value = value.strip().strip('"')
-        if name == "max-age" and value.isdigit() and value.isascii():
-            max_age = float(value)
-    return max_age
+        return min(max(seconds, self.min_ttl), self.max_ttl)
 
 
 def _kid_label(kid: str | None) -> str:
     # A kid comes from the token, which is never logged: a fingerprint still tells repeated kids apart.
     return "without kid" if kid is None else f"for kid #{token_fingerprint(kid)}"
-
-
-def _checked_url(url: object, allow_insecure_http: bool) -> str:
-    import httpx
-
-    if not isinstance(url, str):
-        raise ConfigurationError("RemoteJWKS url must be a string such as https://app.example.com/api/auth/jwks")
-    try:
-        if any(char.isspace() or not char.isprintable() for char in url):
-            raise ValueError("blank or control character")
-        parsed = httpx.URL(url)
-        if parsed.port is not None and not 0 < parsed.port < 65536:
-            raise ValueError("port out of range")
-    except (httpx.InvalidURL, ValueError):
-        raise ConfigurationError("RemoteJWKS url is not a valid URL") from None
-    if parsed.scheme not in ("https", "http") or not parsed.host:
-        raise ConfigurationError("RemoteJWKS url must be an https URL such as https://app.example.com/api/auth/jwks")
-    if parsed.userinfo:
-        raise ConfigurationError("RemoteJWKS url must not contain credentials; pass a configured httpx client instead")
-    if parsed.scheme == "http" and not allow_insecure_http and not _is_loopback(parsed.host):
-        raise ConfigurationError(
-            "RemoteJWKS url must use https: over plain http anyone on the path can swap the keys. http is accepted for "
-            "loopback hosts (localhost, 127.0.0.1, ::1); pass allow_insecure_http=True only in development"
-        )
-    return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _check_range(
@@ -653,11 +541,3 @@ def _check_range(
         bounds = f"{low_name or f'{low:g}'} and {high_name or f'{high:g}'}"
         kind = "an integer" if integer else "a number"
         raise ConfigurationError(f"RemoteJWKS {name} must be {kind} between {bounds} (got {value!r})")
-
-
-@functools.cache
-def _default_ssl_context() -> ssl.SSLContext:
-    import httpx
-
-    # Built once per process and shared: loading the CA bundle takes milliseconds of file I/O.
-    return httpx.create_ssl_context()
