@@ -334,6 +334,34 @@ def test_every_api_route_needs_a_valid_token(
     assert client.get("/api/tasks/1", headers=alice).json() == task
 
 
+def test_a_request_without_a_token_is_refused_before_its_body_is_read(client: httpx.Client) -> None:
+    # The middleware answers first: an anonymous client cannot make the API parse (or validate) anything.
+    broken = client.post("/api/tasks", content=b'{"title": ', headers={"Content-Type": "application/json"})
+    invalid = client.post("/api/tasks", json={"title": ""})
+
+    assert broken.status_code == invalid.status_code == 401
+    assert broken.json()["code"] == invalid.json()["code"] == "missing_token"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/health", 200),
+        ("/openapi.json", 200),
+        ("/docs", 200),
+        ("/docs/oauth2-redirect", 200),
+        ("/redoc", 200),
+        ("/api", 401),
+        ("/api/nope", 401),
+        ("/nope", 401),
+        ("/health/../api/tasks", 401),
+        ("/docsecret", 401),
+    ],
+)
+def test_only_the_listed_paths_are_public(client: httpx.Client, path: str, status: int) -> None:
+    assert client.get(path).status_code == status
+
+
 def test_a_token_accepted_once_is_still_refused_after_it_expires(database_url: str) -> None:
     now = [time.time()]
     factory = TokenFactory("EdDSA", clock=lambda: now[0])
@@ -403,6 +431,14 @@ def test_cors_allows_the_front_end_origin_only(client: httpx.Client, alice: Head
     assert "Access-Control-Allow-Origin" not in refused.headers
     assert simple.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:3000"
     assert "Access-Control-Allow-Credentials" not in simple.headers  # bearer tokens, never cookies
+
+
+def test_refusals_carry_cors_headers_so_the_front_end_can_refresh_its_token(client: httpx.Client) -> None:
+    response = client.get("/api/tasks", headers={"Origin": "http://localhost:3000"})
+
+    assert response.status_code == 401
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert "www-authenticate" in response.headers["Access-Control-Expose-Headers"].lower()
 
 
 def test_two_users_with_the_same_email_are_still_two_users(client: httpx.Client, tokens: TokenFactory) -> None:

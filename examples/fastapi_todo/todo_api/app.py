@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from betterauth_jwt import KeyProvider, KeysUnavailableError, RemoteJWKS, SharedSecret
+from betterauth_jwt.asgi import BetterAuthMiddleware
 from betterauth_jwt.fastapi import BetterAuth
 
 from .db import create_db_engine, create_schema, database_ok
@@ -24,6 +25,9 @@ from .routes import router as api_router
 from .settings import Settings, SettingsError
 
 logger = logging.getLogger("todo_api")
+
+PUBLIC_PATHS = ("/health", "/openapi.json", "/redoc")
+PUBLIC_PREFIXES = ("/docs",)  # Swagger UI and its OAuth2 redirect page
 
 
 def _prepare_database(engine: Engine) -> None:
@@ -52,9 +56,14 @@ async def validation_failed(request: Request, exc: Exception) -> Response:
     return Response(json.dumps({"detail": detail}), 422, media_type="application/json")  # ASCII-escaped: always encodes
 
 
+# /health is public: it reports the key set's state, not the JWKS address or the text of the last fetch error.
+_PUBLIC_JWKS_HEALTH = ("ready", "stale", "key_count", "age_seconds", "last_error_code")
+
+
 def key_state(keys: KeyProvider) -> dict[str, Any]:
     if isinstance(keys, RemoteJWKS):
-        return {"source": "jwks", "ready": keys.ready, **keys.health()}
+        health = keys.health()
+        return {"source": "jwks", **{name: health[name] for name in _PUBLIC_JWKS_HEALTH}}
     return {"source": "shared_secret" if isinstance(keys, SharedSecret) else "static", "ready": True}
 
 
@@ -70,7 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
-            engine.dispose()
+            await anyio.to_thread.run_sync(engine.dispose)
             if isinstance(keys, RemoteJWKS):
                 await keys.aclose()
 
@@ -83,12 +92,18 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.add_exception_handler(RequestValidationError, validation_failed)
 
-    # install: refusals as {"detail", "code"} with RFC 6750 headers (401, 503 + Retry-After), and the app's
-    # authenticator for the routes' CurrentUser dependency.
+    # Deny by default: every path needs a valid token unless it is listed as public. A request without one is refused
+    # before FastAPI reads its body, and a route added later is protected without anyone having to remember it.
+    app.add_middleware(
+        BetterAuthMiddleware, verifier=settings.verifier, public_paths=PUBLIC_PATHS, public_prefixes=PUBLIC_PREFIXES
+    )
+    # The routes' CurrentUser dependency takes the identity the middleware verified, and declares the bearer scheme
+    # in OpenAPI (Swagger UI's Authorize button). install() renders its refusals like the middleware's.
     BetterAuth(settings.verifier).install(app)
     app.include_router(api_router)
 
-    # The browser front end sends the token in the Authorization header, never cookies: no credentials mode needed.
+    # Outermost, so refusals (401, 503) carry CORS headers too: the front end must be able to read a 401 to refresh
+    # its token. Tokens travel in the Authorization header, never in cookies, so no credentials mode is needed.
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
