@@ -237,3 +237,46 @@ def test_a_session_cookie_verifier_uses_the_same_providers() -> None:
     factory = TokenFactory("HS256", secret=STRONG, clock=lambda: NOW)
     verifier = Verifier(SharedSecret(STRONG), kind=TokenKind.SESSION_COOKIE, clock=lambda: NOW)
     assert verifier.verify(factory.session_cookie("u9")).user_id == "u9"
+
+
+def _good_and(member: dict[str, object]) -> dict[str, object]:
+    return {"keys": [member, *TokenFactory("EdDSA").jwks["keys"]]}
+
+
+def _bad_members() -> list[tuple[str, dict[str, object], str]]:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from betterauth_jwt.testing import b64url
+
+    def rsa_member(bits: int) -> dict[str, object]:
+        n = rsa.generate_private_key(public_exponent=65537, key_size=bits).public_key().public_numbers().n
+        return {"kty": "RSA", "n": b64url(n.to_bytes(bits // 8, "big")), "e": "AQAB", "alg": "RS256", "kid": "r"}
+
+    ec256 = public_jwk(generate_private_key("ES256"), "ES256", "e")
+    p384 = public_jwk(ec.generate_private_key(ec.SECP384R1()), "ES256", "w")
+    return [
+        ("oct", {"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "alg": "HS256", "kid": "o"}, "symmetric"),
+        ("rsa-1024", rsa_member(1024), "1024 bits"),
+        ("rsa-e1", {**rsa_member(2048), "e": "AQ"}, "exponent"),
+        ("ec-off-curve", {**ec256, "y": ec256["x"]}, "not on the curve"),
+        ("wrong-curve", p384, "'alg'"),
+        ("use-enc", {**ec256, "use": "enc"}, "'use'"),
+        ("key-ops", {**ec256, "key_ops": ["sign"]}, "key_ops"),
+        ("private", {**ec256, "d": "AQAB"}, "private key material"),
+    ]
+
+
+BAD_MEMBERS = _bad_members()
+
+
+@pytest.mark.parametrize(("label", "member", "reason"), BAD_MEMBERS, ids=[case[0] for case in BAD_MEMBERS])
+def test_each_refused_member_alone_is_a_configuration_error_and_beside_a_good_key_is_skipped(
+    label: str, member: dict[str, object], reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(ConfigurationError, match=reason):
+        StaticJWKS({"keys": [member]})
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="betterauth_jwt"):
+        provider = StaticJWKS(_good_and(member))
+    assert len(provider.key_set.keys) == 1
+    assert [reason in record.getMessage() for record in caplog.records] == [True]
