@@ -26,11 +26,15 @@ class VerifiedTokenCache:
         self.max_entries = max_entries
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._generation = 0
+        # For metrics (Verifier.stats). Unlocked increments: under thread contention a count may be slightly low.
+        self.lookups = 0
+        self.hits = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def get(self, token: str, now: float, generation: int) -> Identity | None:
+        self.lookups += 1
         try:
             entry = self._entries.get(token)
         except TypeError:  # unhashable, so not a string: never cached; the parser rejects it as malformed
@@ -38,6 +42,7 @@ class VerifiedTokenCache:
         if entry is None:
             return None
         if entry.generation == generation and entry.valid_from <= now < entry.valid_until:
+            self.hits += 1
             return entry.identity
         self._entries.pop(token, None)
         return None

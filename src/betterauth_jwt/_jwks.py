@@ -180,6 +180,8 @@ class RemoteJWKS:
         self._fetch_lock = threading.Lock()  # single flight for threads: held across a sync fetch
         self._flights: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}  # single flight per event loop
         self._attempts = 0  # fetches finished, successful or not
+        self._failed_fetches = 0  # failed fetches since start (stats)
+        self._stale_served = 0  # lookups answered with a set past its TTL (stats)
         self._generations = 0
         self._failures = 0  # consecutive failed fetches
         self._retry_at = float("-inf")
@@ -252,6 +254,13 @@ class RemoteJWKS:
             "last_error": error.description if error else None,
         }
 
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters since start, for metrics (``betterauth_jwt.metrics``): ``fetches`` finished (successful or not),
+        ``fetch_failures``, and ``stale_served``, key lookups answered with a set past its TTL because refreshing failed
+        or was still under way."""
+        return {"fetches": self._attempts, "fetch_failures": self._failed_fetches, "stale_served": self._stale_served}
+
     def close(self) -> None:
         """Close the HTTP clients created here (not injected ones). Cached keys keep serving; fetching stops."""
         self._closed = True
@@ -311,6 +320,7 @@ class RemoteJWKS:
         if cached is None or now >= cached.usable_until:
             raise self._unavailable(now)
         if now >= cached.fresh_until:
+            self._stale_served += 1
             logger.debug("JWKS %s: serving keys %.0f s past their TTL", self.url, now - cached.fresh_until)
         return cached
 
@@ -391,6 +401,7 @@ class RemoteJWKS:
             previous = self._cached
             if isinstance(outcome, FetchFailed):
                 self._failures += 1
+                self._failed_fetches += 1
                 self._retry_at = now + min(self.refresh_cooldown, 2.0 ** (self._failures - 1))
                 self._last_error = outcome
                 if previous is not None and now < previous.usable_until:

@@ -175,6 +175,14 @@ class Verifier:
         self._cache.put(token, identity, window.valid_from, window.valid_until, generation)
         return identity
 
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters since start, for metrics (``betterauth_jwt.metrics``): ``cache_hits``, verifications answered by
+        the verified-token cache, and ``cache_misses``, verifications done in full."""
+        cache = self._cache
+        hits = cache.hits
+        return {"cache_hits": hits, "cache_misses": max(0, cache.lookups - hits)}
+
     def clear_cache(self) -> None:
         """Forget every cached verification (e.g. after revoking a secret)."""
         self._cache.clear()
