@@ -324,6 +324,33 @@ async def test_module_level_aliases_reuse_the_middleware(tokens: TokenFactory) -
 
 
 @pytest.mark.anyio
+async def test_a_dependency_reuses_the_middleware_only_for_the_same_verifier(tokens: TokenFactory) -> None:
+    middleware_recorder, same_recorder, other_recorder = Recorder(), Recorder(), Recorder()
+    verifier = tokens.verifier()
+    same = BetterAuth(verifier, on_outcome=same_recorder)
+    other = BetterAuth(tokens.verifier(audience="https://admin.example.com"), on_outcome=other_recorder)
+    app = FastAPI()
+    app.add_middleware(BetterAuthMiddleware, verifier=verifier, on_outcome=middleware_recorder)
+
+    @app.get("/same")
+    async def same_route(user: Annotated[Identity, Depends(same)]) -> str:
+        return user.user_id
+
+    @app.get("/other")
+    async def other_route(user: Annotated[Identity, Depends(other)]) -> str:
+        return user.user_id
+
+    async with client(app) as http:
+        reused = await http.get("/same", headers=bearer(tokens.access_token("r1")))
+        refused = await http.get("/other", headers=bearer(tokens.access_token("r1")))
+    assert reused.json() == "r1"
+    assert refused.status_code == 401  # the middleware's verifier accepted it; this one's audience does not
+    assert middleware_recorder.codes == ["ok", "ok"]
+    assert same_recorder.codes == []
+    assert other_recorder.codes == ["invalid_audience"]
+
+
+@pytest.mark.anyio
 async def test_module_level_aliases_after_install(tokens: TokenFactory) -> None:
     app = module_level_app()
     auth = BetterAuth(for_better_auth(tokens), realm="installed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,10 @@ def auth_header(value: bytes | str) -> list[tuple[bytes, bytes]]:
 
 def cookie_header(*pairs: str) -> list[tuple[bytes, bytes]]:
     return [(b"cookie", "; ".join(pairs).encode())]
+
+
+def request(headers: list[tuple[bytes, bytes]], path: str = "/") -> dict[str, Any]:
+    return {"type": "http", "path": path, "headers": headers}
 
 
 # -- Authorization: Bearer ------------------------------------------------------------------------------------------
@@ -279,17 +284,17 @@ async def test_outcomes_of_each_decision(caplog: pytest.LogCaptureFixture) -> No
     good = tokens.access_token(role="user")
     expired = tokens.access_token(issued_at=0)
 
-    identity = await auth.authenticate(auth_header(f"Bearer {good}"), "/me")
+    identity = await auth.authenticate(request(auth_header(f"Bearer {good}"), "/me"))
     assert identity.user_id == "user_1"
-    assert await auth.authenticate([], "/maybe", required=False) is None
+    assert await auth.authenticate(request([], "/maybe"), required=False) is None
     with pytest.raises(Denied) as missing:
-        await auth.authenticate([], "/me")
+        await auth.authenticate(request([], "/me"))
     with pytest.raises(Denied) as refused:
-        await auth.authenticate(auth_header(f"Bearer {expired}"), "/me")
+        await auth.authenticate(request(auth_header(f"Bearer {expired}"), "/me"))
     with pytest.raises(Denied) as malformed:
-        await auth.authenticate(auth_header("Bearer a, Bearer b"), "/me", required=False)
+        await auth.authenticate(request(auth_header("Bearer a, Bearer b"), "/me"), required=False)
     with pytest.raises(Denied) as forbidden:
-        await auth.authenticate(auth_header(f"Bearer {good}"), "/admin", guard=Guard(role="admin"))
+        await auth.authenticate(request(auth_header(f"Bearer {good}"), "/admin"), guard=Guard(role="admin"))
 
     assert recorder.codes == ["ok", "anonymous", "missing_token", "token_expired", "malformed_authorization",
                               "insufficient_scope"]  # fmt: skip
@@ -324,7 +329,7 @@ async def test_keys_unavailable_is_a_503_that_hides_our_infrastructure(caplog: p
     auth = Authenticator(unavailable_verifier(tokens), on_outcome=recorder)
     token = tokens.access_token()
     with pytest.raises(Denied) as caught:
-        await auth.authenticate(auth_header(f"Bearer {token}"), "/me")
+        await auth.authenticate(request(auth_header(f"Bearer {token}"), "/me"))
     denied = caught.value
     assert denied.status == 503
     assert denied.headers == (("Retry-After", "13"),)
@@ -346,14 +351,14 @@ async def test_header_wins_over_cookie_and_a_bad_header_is_not_rescued_by_a_cook
     cookie = tokens.session_cookie("cookie_user")
     header = tokens.access_token("header_user")
     both = auth_header(f"Bearer {header}") + cookie_header(f"{PLAIN}=garbage")
-    assert (await auth.authenticate(both, "/")).user_id == "header_user"
-    assert (await auth.authenticate(cookie_header(f"{PLAIN}={cookie}"), "/")).user_id == "cookie_user"
+    assert (await auth.authenticate(request(both))).user_id == "header_user"
+    assert (await auth.authenticate(request(cookie_header(f"{PLAIN}={cookie}")))).user_id == "cookie_user"
     bad_header = auth_header("Bearer a b") + cookie_header(f"{PLAIN}={cookie}")
     with pytest.raises(Denied):
-        await auth.authenticate(bad_header, "/")
+        await auth.authenticate(request(bad_header))
     # A session cookie sent as a bearer token is still the wrong kind for the bearer verifier.
     with pytest.raises(Denied) as caught:
-        await auth.authenticate(auth_header(f"Bearer {cookie}"), "/")
+        await auth.authenticate(request(auth_header(f"Bearer {cookie}")))
     assert caught.value.code == "wrong_token_kind"
 
 
@@ -364,7 +369,50 @@ async def test_a_failing_hook_is_logged_and_does_not_change_the_answer(caplog: p
 
     tokens = factory()
     auth = Authenticator(tokens.verifier(), on_outcome=broken)
-    assert (await auth.authenticate(auth_header(f"Bearer {tokens.access_token()}"), "/")).user_id == "user_1"
+    assert (await auth.authenticate(request(auth_header(f"Bearer {tokens.access_token()}")))).user_id == "user_1"
     with pytest.raises(Denied):
-        await auth.authenticate([], "/")
+        await auth.authenticate(request([]))
     assert "on_outcome hook failed" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_an_identity_in_the_scope_is_reused_only_from_the_same_verifier() -> None:
+    tokens = factory()
+    verifier = tokens.verifier()
+    first, same, other = Recorder(), Recorder(), Recorder()
+    scope = request(auth_header(f"Bearer {tokens.access_token('u1', role='admin')}"))
+    identity = await Authenticator(verifier, on_outcome=first).authenticate(scope)
+    assert scope["user"] is identity
+    assert scope["auth"].scopes == ("authenticated", "role:admin")
+
+    # Same verifier (e.g. the middleware's and a dependency's): reused, guard still applied, nothing verified twice.
+    assert await Authenticator(verifier, on_outcome=same).authenticate(scope, guard=Guard(role="admin")) is identity
+    with pytest.raises(Denied):
+        await Authenticator(verifier, on_outcome=same).authenticate(scope, guard=Guard(role="owner"))
+    assert same.codes == ["insufficient_scope"]
+
+    # Another verifier (here: another audience) never takes the first one's word for it.
+    strict = Authenticator(tokens.verifier(audience="https://other.example.com"), on_outcome=other)
+    with pytest.raises(Denied) as caught:
+        await strict.authenticate(scope)
+    assert caught.value.code == "invalid_audience"
+    assert other.codes == ["invalid_audience"]
+
+    # An identity put in the scope by something else (no record of who verified it) is not trusted either.
+    planted = request(auth_header("Bearer a.b.c"))
+    planted["user"] = identity
+    with pytest.raises(Denied):
+        await Authenticator(verifier).authenticate(planted)
+
+
+@pytest.mark.anyio
+async def test_a_cookie_identity_is_reused_only_where_that_cookie_is_accepted() -> None:
+    tokens = factory()
+    bearer_verifier, cookies = tokens.verifier(), cookie_verifier(tokens)
+    scope = request(cookie_header(f"{PLAIN}={tokens.session_cookie('c1')}"))
+    identity = await Authenticator(bearer_verifier, cookie=cookies).authenticate(scope)
+    assert identity.user_id == "c1"
+    assert await Authenticator(bearer_verifier, cookie=cookies).authenticate(scope) is identity
+    with pytest.raises(Denied) as caught:  # an authenticator that reads no cookie: as if there were no token
+        await Authenticator(bearer_verifier).authenticate(scope)
+    assert caught.value.code == "missing_token"

@@ -26,9 +26,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 from ._errors import ConfigurationError, InvalidTokenError, KeysUnavailableError, MalformedTokenError
 from ._identity import Identity, TokenKind
@@ -39,6 +39,7 @@ from ._verifier import Verifier
 __all__ = [
     "ANONYMOUS_USER",
     "AUTHENTICATOR_SCOPE_KEY",
+    "VERIFIED_BY_SCOPE_KEY",
     "AnonymousUser",
     "Authenticator",
     "Credentials",
@@ -59,6 +60,8 @@ CLOSE_POLICY_VIOLATION = 1008  # RFC 6455 section 7.4.1
 CLOSE_TRY_AGAIN_LATER = 1013  # IANA WebSocket close code registry
 # The middleware leaves its Authenticator in the scope so that FastAPI dependencies can verify a token on public paths.
 AUTHENTICATOR_SCOPE_KEY = "betterauth_jwt.authenticator"
+# Which verifier accepted scope["user"], and whether the token came from the header or the cookie.
+VERIFIED_BY_SCOPE_KEY = "betterauth_jwt.verified_by"
 
 # RFC 7235 section 2.1: auth-scheme = token; RFC 6750 section 2.1: "Bearer" 1*SP b64token.
 _SCHEME = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: |$)")
@@ -230,20 +233,32 @@ class Authenticator:
 
     @overload
     async def authenticate(
-        self, headers: RawHeaders, path: str, *, required: Literal[True] = True, guard: Guard | None = None
+        self, scope: MutableMapping[str, Any], *, required: Literal[True] = True, guard: Guard | None = None
     ) -> Identity: ...
 
     @overload
     async def authenticate(
-        self, headers: RawHeaders, path: str, *, required: bool, guard: Guard | None = None
+        self, scope: MutableMapping[str, Any], *, required: bool, guard: Guard | None = None
     ) -> Identity | None: ...
 
     async def authenticate(
-        self, headers: RawHeaders, path: str, *, required: bool = True, guard: Guard | None = None
+        self, scope: MutableMapping[str, Any], *, required: bool = True, guard: Guard | None = None
     ) -> Identity | None:
-        """The verified identity, or ``None`` when there is no token and ``required`` is false; raise :class:`Denied`."""
+        """The identity of the ASGI request ``scope``, or ``None`` when it has no token and ``required`` is false;
+        raise :class:`Denied`. On success the identity is also put in ``scope["user"]`` and ``scope["auth"]``.
+
+        An identity already in the scope is reused when it was verified by the verifier this authenticator would have
+        used for it (the middleware's result, an earlier dependency's): a request is verified once, and one verifier
+        never accepts a token on the word of another (configured for another audience, say).
+        """
+        path = scope.get("path", "")
+        user = scope.get("user")
+        if isinstance(user, Identity) and self._verified_here(scope.get(VERIFIED_BY_SCOPE_KEY)):
+            if guard is not None:
+                self.authorize(user, guard, path)
+            return user
         try:
-            found = self.find_token(headers)
+            found = self.find_token(scope.get("headers", ()))
         except InvalidTokenError as exc:
             raise self._refuse_token(exc, AuthOutcome(exc.code, 401, path)) from None
         if found is None:
@@ -262,7 +277,17 @@ class Authenticator:
         if guard is not None:
             self.authorize(identity, guard, path, fingerprint=fingerprint, source=source)
         report(self.on_outcome, AuthOutcome(OK, 200, path, identity, fingerprint, source))
+        scope["user"], scope["auth"] = identity, Credentials(identity_scopes(identity))
+        scope[VERIFIED_BY_SCOPE_KEY] = (verifier, source)
         return identity
+
+    def _verified_here(self, verified_by: object) -> bool:
+        if not isinstance(verified_by, tuple) or len(verified_by) != 2:
+            return False
+        verifier, source = verified_by
+        if source == "header":
+            return verifier is self.verifier
+        return source == "cookie" and self.cookie_verifier is not None and verifier is self.cookie_verifier
 
     def authorize(
         self,

@@ -38,7 +38,6 @@ from ._http import (
     Authenticator,
     Credentials,
     Denied,
-    identity_scopes,
 )
 from ._outcome import OnOutcome
 from ._paths import PublicPaths
@@ -83,19 +82,17 @@ class BetterAuthMiddleware:
         # A copy, as the ASGI spec asks of middleware that changes the scope: nothing leaks to the server or outer apps.
         scope = dict(scope)
         scope[AUTHENTICATOR_SCOPE_KEY] = self.authenticator
-        scope["user"], scope["auth"] = ANONYMOUS_USER, Credentials()
         if self.public.matches(scope) or _is_preflight(scope):
+            scope["user"], scope["auth"] = ANONYMOUS_USER, Credentials()
             await self.app(scope, receive, send)
             return
         try:
-            identity = await self.authenticator.authenticate(
-                scope.get("headers", ()), scope.get("path", ""), required=self.required
-            )
+            identity = await self.authenticator.authenticate(scope, required=self.required)
         except Denied as denied:
             await _send_denial(scope, send, denied)
             return
-        if identity is not None:
-            scope["user"], scope["auth"] = identity, Credentials(identity_scopes(identity))
+        if identity is None:
+            scope["user"], scope["auth"] = ANONYMOUS_USER, Credentials()
         await self.app(scope, receive, send)
 
 

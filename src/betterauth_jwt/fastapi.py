@@ -52,10 +52,8 @@ from ._http import (
     DEFAULT_COOKIE_PREFIX,
     DEFAULT_REALM,
     Authenticator,
-    Credentials,
     Denied,
     Guard,
-    identity_scopes,
 )
 from ._identity import Identity
 from ._outcome import OnOutcome
@@ -106,20 +104,10 @@ async def _identify(
 async def _identify(
     conn: HTTPConnection, authenticator: Authenticator, *, required: bool, guard: Guard | None = None
 ) -> Identity | None:
-    scope = conn.scope
-    path = scope.get("path", "")
-    user = scope.get("user")
     try:
-        if isinstance(user, Identity):  # the middleware (or an earlier dependency) already verified the token
-            if guard is not None:
-                authenticator.authorize(user, guard, path)
-            return user
-        identity = await authenticator.authenticate(scope.get("headers", ()), path, required=required, guard=guard)
+        return await authenticator.authenticate(conn.scope, required=required, guard=guard)
     except Denied as denied:
         _refuse(conn, denied)
-    if identity is not None:  # later dependencies of this request, and request.user, reuse it
-        scope["user"], scope["auth"] = identity, Credentials(identity_scopes(identity))
-    return identity
 
 
 class _BearerScheme(SecurityBase):

@@ -62,9 +62,7 @@ class BetterAuthBackend(AuthenticationBackend):
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         try:
-            identity = await self.authenticator.authenticate(
-                conn.scope.get("headers", ()), conn.scope.get("path", ""), required=False
-            )
+            identity = await self.authenticator.authenticate(conn.scope, required=False)
         except Denied as denied:
             raise BetterAuthError(denied) from None
         if identity is None:
