@@ -14,12 +14,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from betterauth_jwt import Identity, Verifier
 from betterauth_jwt.starlette import BetterAuthBackend
 from betterauth_jwt.testing import TokenFactory
-from tests._adapter_support import JSON, Recorder, cookie_verifier, factory, unavailable_verifier
+from tests._adapter_support import JSON, Recorder, connect_websocket, cookie_verifier, factory, unavailable_verifier
 
 
 async def whoami(request: Request) -> Response:
@@ -134,3 +135,24 @@ def test_import_fails_loudly_without_starlette() -> None:
         "ImportError: starlette must be installed to use betterauth_jwt.starlette: "
         "pip install 'betterauth-jwt[starlette]'" in result.stderr
     )
+
+
+@pytest.mark.anyio
+async def test_websockets_starlettes_middleware_closes_with_1000(tokens: TokenFactory) -> None:
+    # Documented limitation: AuthenticationMiddleware ignores on_error for WebSockets and always closes with 1000.
+    # BetterAuthMiddleware (tests/test_asgi.py) is the adapter that sends 1008/1013.
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text(websocket.user.user_id)
+        await websocket.close()
+
+    backend = BetterAuthBackend(tokens.verifier())
+    app = Starlette(
+        routes=[WebSocketRoute("/ws", ws)],
+        middleware=[Middleware(AuthenticationMiddleware, backend=backend, on_error=backend.on_error)],
+    )
+    accepted = await connect_websocket(app, "/ws", [(b"authorization", f"Bearer {tokens.access_token('w1')}".encode())])
+    refused = await connect_websocket(app, "/ws", [(b"authorization", b"Bearer a b")])
+    assert accepted[0]["type"] == "websocket.accept"
+    assert accepted[1]["text"] == "w1"
+    assert refused == [{"type": "websocket.close", "code": 1000}]
