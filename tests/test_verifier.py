@@ -191,6 +191,7 @@ def test_for_better_auth_refuses_a_bad_base_url(base_url: Any) -> None:
         ("http://app.example.com:80", "http://app.example.com"),
         ("https://user:pw@app.example.com", "https://app.example.com"),
         ("http://[::1]:3000", "http://[::1]:3000"),
+        ("https://Bücher.example/api/auth", "https://xn--bcher-kva.example"),  # as new URL(...).origin gives it
     ],
 )
 def test_for_better_auth_uses_the_origin_like_better_auth(base_url: str, origin: str) -> None:

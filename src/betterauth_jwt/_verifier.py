@@ -32,7 +32,13 @@ def better_auth_origin(base_url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError("base_url must be an http(s) URL such as https://app.example.com")
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    host = parts.hostname
+    if not host.isascii():  # new URL() gives an internationalised host in its punycode (ASCII) form
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ConfigurationError("base_url has a host name that is not valid") from None
+    host = host if ":" not in host else f"[{host}]"
     default_port = 443 if scheme == "https" else 80
     return f"{scheme}://{host}" if port in (None, default_port) else f"{scheme}://{host}:{port}"
 
