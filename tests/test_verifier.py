@@ -173,6 +173,7 @@ def test_the_allow_list_narrows_to_what_the_keys_can_verify() -> None:
         "http://host:notaport",
         "https://[::1",
         "//x",
+        "https://a..ü.example",  # an internationalised host that has no punycode form
         None,
         5,
     ],
