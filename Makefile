@@ -37,6 +37,10 @@ demo: venv node-deps
 demo-secret: venv node-deps
 	$(PY) scripts/demo.py --mode secret
 
+# The user documentation (docs/, mkdocs.yml) into site/; strict: a broken link or anchor fails the build.
+docs: venv
+	$(PY) -m mkdocs build --strict --site-dir site
+
 fixtures: venv node-deps
 	$(PY) scripts/record_fixtures.py
 
