@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from betterauth_jwt import TokenKind
+from betterauth_jwt import TokenKind, _outcome
 from betterauth_jwt._cli import EXIT_KEYS_UNAVAILABLE, EXIT_OK, EXIT_REJECTED, EXIT_USAGE, run
 from betterauth_jwt._explain import EXPLANATIONS
 from betterauth_jwt.testing import JWKSServer, TokenFactory, b64url, public_jwk, sign_compact
@@ -364,6 +364,7 @@ def error_codes() -> set[str]:
         text = path.read_text(encoding="utf-8")
         codes.update(re.findall(r'\bcode(?:: str)? ?= ?"([a-z_]+)"', text))
     codes.discard("error")  # BetterAuthJWTError's placeholder, never raised as such
+    codes.update((_outcome.MISSING_TOKEN, _outcome.INSUFFICIENT_SCOPE))  # the adapters' own refusals
     return codes
 
 
