@@ -439,3 +439,18 @@ def test_configuration_errors_do_not_echo_secrets() -> None:
     with pytest.raises(ConfigurationError) as caught:
         StaticJWKS('{"keys": [ "c2VjcmV0LXZhbHVl" ')
     assert "c2VjcmV0LXZhbHVl" not in str(caught.value)
+
+
+def test_for_better_auth_passes_jwks_options_to_remote_jwks() -> None:
+    from betterauth_jwt import RemoteJWKS
+
+    with pytest.raises(ConfigurationError, match="https"):
+        Verifier.for_better_auth("http://auth.internal:3000")
+    verifier = Verifier.for_better_auth(
+        "http://auth.internal:3000", jwks_options={"allow_insecure_http": True, "refresh_cooldown": 60}
+    )
+    assert isinstance(verifier.keys, RemoteJWKS)
+    assert verifier.keys.url == "http://auth.internal:3000/api/auth/jwks"
+    assert verifier.keys.refresh_cooldown == 60
+    with pytest.raises(ConfigurationError, match="either"):
+        Verifier.for_better_auth("https://app.example.com", secret="s" * 40, jwks_options={"ttl": 60})

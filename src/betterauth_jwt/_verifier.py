@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -114,16 +114,21 @@ class Verifier:
         *,
         secret: str | bytes | Sequence[str | bytes] | None = None,
         jwks_url: str | None = None,
+        jwks_options: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> Verifier:
         """A verifier for the Better Auth server at ``base_url``, configured the way Better Auth issues its tokens.
 
-        JWKS from ``{base_url}/api/auth/jwks`` (or ``jwks_url``); with ``secret``, HS256 with that shared secret instead.
-        ``iss`` and ``aud`` must both be the origin of ``base_url``. Other keyword arguments go to :class:`Verifier`.
+        JWKS from ``{base_url}/api/auth/jwks`` (or ``jwks_url``), fetched by a ``RemoteJWKS`` built with
+        ``jwks_options`` (e.g. ``{"allow_insecure_http": True}`` for ``http://auth:3000`` inside a private network);
+        with ``secret``, HS256 with that shared secret instead. ``iss`` and ``aud`` must both be the origin of
+        ``base_url``. Other keyword arguments go to :class:`Verifier`.
         """
         origin = better_auth_origin(base_url)
         keys: KeyProvider
         if secret is not None:
+            if jwks_url is not None or jwks_options is not None:
+                raise ConfigurationError("give either secret= or jwks_url=/jwks_options=, not both")
             keys = SharedSecret(secret)
         else:
             from ._jwks import RemoteJWKS  # the HTTP client is only imported by those who fetch keys
@@ -131,7 +136,7 @@ class Verifier:
             path = urlsplit(base_url).path.rstrip("/")
             if not path.endswith(BETTER_AUTH_BASE_PATH):
                 path += BETTER_AUTH_BASE_PATH
-            keys = RemoteJWKS(jwks_url or f"{origin}{path}/jwks")
+            keys = RemoteJWKS(jwks_url or f"{origin}{path}/jwks", **(jwks_options or {}))
         options.setdefault("issuer", origin)
         options.setdefault("audience", origin)
         return cls(keys, **options)
