@@ -66,7 +66,7 @@ def test_an_empty_secret_means_jwks_mode(load: Load) -> None:
 
 def test_host_port_and_cors_origins_are_read(load: Load) -> None:
     settings = load(
-        {"HOST": "0.0.0.0", "PORT": "8123", "CORS_ORIGINS": " https://app.example.com/ ,http://localhost:5173"}
+        {"HOST": "0.0.0.0", "PORT": "8123", "CORS_ORIGINS": " https://App.Example.com/ ,http://localhost:5173"}
     )
 
     assert (settings.host, settings.port) == ("0.0.0.0", 8123)
@@ -109,6 +109,7 @@ REFUSED = [
     pytest.param({"PORT": "http"}, "PORT", id="port-name"),
     pytest.param({"PORT": "0"}, "PORT", id="port-zero"),
     pytest.param({"PORT": "65536"}, "PORT", id="port-too-large"),
+    pytest.param({"PORT": "\uff18\uff10"}, "PORT", id="port-fullwidth-digits"),
 ]
 
 

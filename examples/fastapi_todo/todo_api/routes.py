@@ -12,10 +12,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from sqlalchemy import ColumnElement, asc, delete, desc, func, not_, update
-from sqlmodel import Session, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col, select
 
 from betterauth_jwt import Identity
-from betterauth_jwt.fastapi import CurrentUser  # the verified identity; 401 without one (the app calls auth.install)
+from betterauth_jwt.fastapi import CurrentUser  # the identity the app's BetterAuthMiddleware verified; 401 without one
 
 from .db import SessionDep
 from .models import Task
@@ -24,11 +25,16 @@ from .schemas import Me, TaskCreate, TaskPage, TaskPatch, TaskRead, TaskReplace
 # The primary key is a 32-bit INTEGER on PostgreSQL; a larger id would be a database error, not a missing task.
 TaskId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
-SORT_COLUMNS = {"created": Task.created_at, "updated": Task.updated_at, "title": Task.title}
+# col(): the SQL column behind a model attribute, for type checkers (they see Task.completed as a plain bool).
+SORT_COLUMNS: dict[str, Mapped[Any]] = {
+    "created": col(Task.created_at),
+    "updated": col(Task.updated_at),
+    "title": col(Task.title),
+}
 STATUS_FILTERS: dict[str, list[ColumnElement[bool]]] = {
     "all": [],
-    "active": [Task.completed == False],  # noqa: E712  (SQL expression, not a Python comparison)
-    "completed": [Task.completed == True],  # noqa: E712
+    "active": [col(Task.completed).is_(False)],
+    "completed": [col(Task.completed).is_(True)],
 }
 
 
@@ -37,7 +43,7 @@ def _now() -> datetime:
 
 
 def _owned(task_id: int, user: Identity) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    return Task.id == task_id, Task.user_id == user.user_id
+    return col(Task.id) == task_id, col(Task.user_id) == user.user_id
 
 
 def _not_found() -> HTTPException:
@@ -60,7 +66,7 @@ def _update_owned(session: Session, task_id: int, user: Identity, values: dict[s
         .returning(Task)
         .execution_options(synchronize_session=False)
     )
-    task = session.exec(statement).scalar_one_or_none()
+    task: Task | None = session.exec(statement).scalar_one_or_none()
     if task is None:
         raise _not_found()
     session.commit()
@@ -94,11 +100,11 @@ def list_tasks(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> TaskPage:
-    mine = [Task.user_id == user.user_id, *STATUS_FILTERS[status_filter]]
+    mine = [col(Task.user_id) == user.user_id, *STATUS_FILTERS[status_filter]]
     total = session.exec(select(func.count()).select_from(Task).where(*mine)).one()
     direction = asc if order == "asc" else desc
     # id breaks ties, so pages never overlap or skip rows when timestamps or titles are equal.
-    query = select(Task).where(*mine).order_by(direction(SORT_COLUMNS[sort]), direction(Task.id))
+    query = select(Task).where(*mine).order_by(direction(SORT_COLUMNS[sort]), direction(col(Task.id)))
     tasks = session.exec(query.limit(limit).offset(offset)).all()
     items = [TaskRead.model_validate(task) for task in tasks]
     return TaskPage(items=items, total=total, limit=limit, offset=offset)
@@ -134,7 +140,7 @@ def update_task(task_id: TaskId, body: TaskPatch, user: CurrentUser, session: Se
 @router.patch("/tasks/{task_id}/complete", tags=["tasks"], responses={404: {"description": "Task not found"}})
 def toggle_task(task_id: TaskId, user: CurrentUser, session: SessionDep) -> TaskRead:
     # Flipped in SQL, so two concurrent toggles give two flips rather than one lost update.
-    return TaskRead.model_validate(_update_owned(session, task_id, user, {"completed": not_(Task.completed)}))
+    return TaskRead.model_validate(_update_owned(session, task_id, user, {"completed": not_(col(Task.completed))}))
 
 
 @router.delete(

@@ -67,7 +67,8 @@ def database_url_from(raw: str) -> str:
 def cors_origins_from(raw: str) -> tuple[str, ...]:
     """Exact origins (scheme://host[:port]) the browser front end is served from; empty means none."""
     origins = []
-    for item in (part.strip().rstrip("/") for part in raw.split(",")):
+    # Lower-cased: browsers send the Origin header that way, and the CORS middleware compares exactly.
+    for item in (part.strip().rstrip("/").lower() for part in raw.split(",")):
         if not item:
             continue
         parts = urlsplit(item)
@@ -78,7 +79,7 @@ def cors_origins_from(raw: str) -> tuple[str, ...]:
 
 
 def port_from(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 65535:
         raise SettingsError("PORT", f"{raw!r} is not a TCP port (1-65535)")
     return int(raw)
 
@@ -96,11 +97,11 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        database_url = database_url_from(environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+        cors_origins = cors_origins_from(environ.get("CORS_ORIGINS", ",".join(DEFAULT_CORS_ORIGINS)))
+        port = port_from(environ.get("PORT") or "8000")
         secret = environ.get("BETTER_AUTH_SECRET") or None  # set but empty (as compose files do) means unset
-        return cls(
-            verifier=verifier_from(environ.get("BETTER_AUTH_URL") or DEFAULT_BETTER_AUTH_URL, secret),
-            database_url=database_url_from(environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
-            cors_origins=cors_origins_from(environ.get("CORS_ORIGINS", ",".join(DEFAULT_CORS_ORIGINS))),
-            host=environ.get("HOST") or "127.0.0.1",
-            port=port_from(environ.get("PORT") or "8000"),
-        )
+        # Last: in JWKS mode the verifier owns HTTP clients, so it is built only once everything else is valid.
+        verifier = verifier_from(environ.get("BETTER_AUTH_URL") or DEFAULT_BETTER_AUTH_URL, secret)
+        host = environ.get("HOST") or "127.0.0.1"
+        return cls(verifier=verifier, database_url=database_url, cors_origins=cors_origins, host=host, port=port)
