@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import httpx
@@ -32,3 +33,10 @@ def listing(client: httpx.Client, who: Headers, **params: Any) -> dict[str, Any]
 
 def titles(page: dict[str, Any]) -> list[str]:
     return [task["title"] for task in page["items"]]
+
+
+def dead_port() -> int:
+    """A 127.0.0.1 port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

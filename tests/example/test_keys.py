@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import httpx
 from todo_api import Settings, create_app
 
 from betterauth_jwt.testing import JWKSServer, TokenFactory
+from tests.example._helpers import dead_port
 from tests.example._server import LiveServer
 
 
@@ -21,12 +21,6 @@ def jwks_settings(base_url: str, tmp_path: Path) -> Settings:
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def dead_port() -> int:
-    with socket.socket() as sock:  # bound then closed: nothing listens there
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_jwks_mode_accepts_better_auth_tokens_and_follows_key_rotation(tmp_path: Path) -> None:

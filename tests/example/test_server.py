@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from betterauth_jwt.testing import TokenFactory
-from tests.example.test_keys import dead_port
+from tests.example._helpers import dead_port
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "examples" / "fastapi_todo"
 STARTUP_TIMEOUT = 30.0
