@@ -86,6 +86,7 @@ export default function TodoApp({ apiUrl, user }: Props) {
       const seq = ++listRequest.current;
       setLoadState("loading");
       setLoadError(null);
+      setActionError(null);
       try {
         const page = await api.listTasks({ status, limit: PAGE_SIZE, offset: 0 });
         if (seq !== listRequest.current) return; // a newer filter won
@@ -181,7 +182,10 @@ export default function TodoApp({ apiUrl, user }: Props) {
       if (loadState === "error") void load(filter);
     } catch (error) {
       const message = messageFor(error);
-      if (message !== null) setActionError(message);
+      // The list already says the API is unreachable: don't repeat it in a second banner.
+      if (message !== null && !(error instanceof ApiUnreachableError && loadState === "error")) {
+        setActionError(message);
+      }
     } finally {
       setCreating(false);
     }

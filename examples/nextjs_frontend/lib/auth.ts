@@ -115,9 +115,10 @@ export function getAuth(): Auth {
 /** Turn "no such table" style database errors into a hint to run the migration. */
 export function explainDatabaseError(error: unknown): Error | undefined {
   const message = error instanceof Error ? error.message : String(error);
-  if (/no such table|relation "?[\w.]+"? does not exist/i.test(message)) {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "SCHEMA_MISMATCH" || /schema mismatch|no such table|relation "?[\w.]+"? does not exist/i.test(message)) {
     return new Error(
-      `Better Auth's tables are missing (${message}). Run \`npm run migrate\` in examples/nextjs_frontend ` +
+      `Better Auth's tables are missing or outdated (${message.split("\n")[0]}). Run \`npm run migrate\` in examples/nextjs_frontend ` +
         `with the same DATABASE_URL (now: ${databaseConfig().display}).`,
     );
   }
