@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 NPM_PROJECTS := tests/interop/betterauth examples/nextjs_frontend
 
-.PHONY: venv node-deps lint typecheck pytest test demo demo-secret bench docs fixtures clean
+.PHONY: venv node-deps lint typecheck pytest test demo demo-secret bench docs fixtures fuzz forgery-long clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -43,6 +43,17 @@ docs: venv
 
 fixtures: venv node-deps
 	$(PY) scripts/record_fixtures.py
+
+# Coverage-guided fuzzing of the parser and the verifier (fuzz/README.md); FUZZ_SECONDS=3600 for a longer campaign.
+FUZZ_SECONDS ?= 60
+fuzz: venv
+	mkdir -p fuzz/work fuzz/crashes
+	$(PY) fuzz/fuzz_verifier.py -max_total_time=$(FUZZ_SECONDS) -max_len=24576 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix=fuzz/crashes/ fuzz/work fuzz/seeds
+
+# The forgery suite with Hypothesis' "long" profile (20x the examples, random, with the example database).
+forgery-long: venv
+	HYPOTHESIS_PROFILE=long $(PY) -m pytest tests/forgery
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
