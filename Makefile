@@ -12,6 +12,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# better-sqlite3 compiles from source: point node-gyp at the system Node headers (no download needed).
+node-deps: export npm_config_nodedir := $(if $(wildcard /usr/include/node/node.h),/usr,$(npm_config_nodedir))
 node-deps:
 	@for dir in $(NPM_PROJECTS); do \
 		if [ -f $$dir/package-lock.json ] && [ ! -d $$dir/node_modules ]; then \
