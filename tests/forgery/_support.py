@@ -68,8 +68,12 @@ def verifier(alg: str, kind: TokenKind, **options: Any) -> Verifier:
     return factory(alg).verifier(kind, **options)
 
 
+def decode_bytes(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
 def decode_segment(segment: str) -> Any:
-    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    return json.loads(decode_bytes(segment))
 
 
 def encode_segment(value: Any) -> str:

@@ -23,6 +23,7 @@ from ._support import (
     B64URL_ALPHABET,
     assert_forgery_rejected,
     b64url_text,
+    decode_bytes,
     decode_segment,
     encode_segment,
     factory,
@@ -89,6 +90,21 @@ def test_truncated_or_extended_segments_are_rejected(
     segments[segment] = prefix + body[cut_front : len(body) - cut_back] + suffix
     forged = ".".join(segments)
     assume(forged != token)
+    assert_forgery_rejected(verifier(alg, kind), forged, token)
+
+
+@given(length=st.integers(min_value=0, max_value=600), tail=st.binary(max_size=16), keep_prefix=st.booleans())
+def test_signatures_cut_or_lengthened_at_byte_boundaries_are_rejected(
+    alg: str, kind: TokenKind, length: int, tail: bytes, keep_prefix: bool
+) -> None:
+    """Canonically encoded, so only the signature check can refuse it: a MAC or signature prefix, or a valid one with
+    bytes appended (a comparison over the shorter length would accept both)."""
+    token = genuine_token(alg, kind)
+    header, payload, signature = token.split(".")
+    raw = decode_bytes(signature)
+    forged_raw = raw[: length % len(raw)] if keep_prefix else raw + tail
+    assume(forged_raw != raw)
+    forged = f"{header}.{payload}.{b64url(forged_raw)}"
     assert_forgery_rejected(verifier(alg, kind), forged, token)
 
 
