@@ -52,6 +52,7 @@ def foreign_key(alg: str, number: int = 0) -> PrivateKey | bytes:
     return generate_private_key(alg)
 
 
+@functools.cache  # one token per process, so that a failing example replays against the same bytes
 def genuine_token(alg: str, kind: TokenKind) -> str:
     issuer = factory(alg)
     return issuer.access_token("user_1") if kind is TokenKind.ACCESS else issuer.session_cookie("user_1")
