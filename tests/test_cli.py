@@ -357,6 +357,39 @@ def test_jwks_refuses_plain_http_to_a_remote_host() -> None:
     assert "https" in result.stderr
 
 
+def _loopback_alias() -> str | None:
+    """A host name (not "localhost") that resolves to 127.0.0.1 here, such as the machine's own name, if any."""
+    import socket
+
+    name = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, None, socket.AF_INET)}
+    except OSError:
+        return None
+    return name if name != "localhost" and addresses == {"127.0.0.1"} else None
+
+
+def test_allow_insecure_http_is_an_explicit_opt_in() -> None:
+    factory = TokenFactory()
+    token = factory.access_token("user_h")
+    remote = "http://keys.example.com/api/auth/jwks"
+    assert cli("jwks", remote).code == EXIT_USAGE
+    assert cli("verify", token, "--jwks", remote, "--issuer", factory.issuer).code == EXIT_USAGE
+    assert cli("verify", token, "--base-url", "http://auth.example.com").code == EXIT_USAGE
+    alias = _loopback_alias()
+    if alias is None:
+        return  # no second name for this machine: the refusals above are what can be checked here
+    with JWKSServer(factory) as server:
+        url = server.url.replace("127.0.0.1", alias)
+        assert cli("jwks", url).code == EXIT_USAGE
+        assert cli("jwks", url, "--allow-insecure-http").code == EXIT_OK
+        accepted = cli("verify", token, "--jwks", url, "--issuer", factory.issuer, "--allow-insecure-http")
+        assert accepted.code == EXIT_OK, accepted.stdout
+        base = server.base_url.replace("127.0.0.1", alias)
+        argv = ("--base-url", base, "--issuer", factory.issuer, "--allow-insecure-http")
+        assert cli("verify", token, *argv).code == EXIT_OK
+
+
 def error_codes() -> set[str]:
     """Every error code the package can raise or send: class defaults and ``code="..."`` arguments in src/."""
     codes: set[str] = set()

@@ -202,6 +202,8 @@ def build_verifier(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
         options["audience"] = args.issuer  # Better Auth sets aud = iss = the origin unless configured otherwise
     try:
         if args.base_url:
+            if secret is None and args.allow_insecure_http:
+                options["jwks_options"] = {"allow_insecure_http": True}
             return Verifier.for_better_auth(args.base_url, secret=secret, jwks_url=args.jwks, **options)
         keys: KeyProvider
         if secret is not None:
@@ -209,7 +211,7 @@ def build_verifier(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
         else:
             from ._jwks import RemoteJWKS
 
-            keys = RemoteJWKS(args.jwks)
+            keys = RemoteJWKS(args.jwks, allow_insecure_http=args.allow_insecure_http)
         if kind is TokenKind.ACCESS and "issuer" not in options:
             raise UsageError("access tokens are checked against an issuer: add --issuer (or use --base-url)")
         return Verifier(keys, **options)
@@ -319,7 +321,7 @@ class JWKSFetchFailed(Exception):
         self.description = description
 
 
-def fetch_jwks(url: str) -> KeySet:
+def fetch_jwks(url: str, *, allow_insecure_http: bool = False) -> KeySet:
     """One fetch of ``url`` through :class:`RemoteJWKS` (same https rule, size cap, timeout, no redirects, validation).
 
     Raises :class:`ConfigurationError` for a URL RemoteJWKS refuses and :class:`JWKSFetchFailed` when nothing usable
@@ -327,7 +329,7 @@ def fetch_jwks(url: str) -> KeySet:
     """
     from ._jwks import RemoteJWKS
 
-    with RemoteJWKS(url) as remote:
+    with RemoteJWKS(url, allow_insecure_http=allow_insecure_http) as remote:
         result = remote._fetch()  # the one copy of the fetch-and-validate path; no caching wanted here
     if isinstance(result, Exception):
         raise JWKSFetchFailed(result.code, result.description)
@@ -336,7 +338,7 @@ def fetch_jwks(url: str) -> KeySet:
 
 def cmd_jwks(args: argparse.Namespace, out: Output) -> int:
     try:
-        key_set = fetch_jwks(args.url)
+        key_set = fetch_jwks(args.url, allow_insecure_http=args.allow_insecure_http)
     except ConfigurationError as exc:
         raise UsageError(exc.description) from None
     except JWKSFetchFailed as failure:
@@ -392,6 +394,14 @@ def _token_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
 
 
+def _insecure_http_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="fetch the JWKS over plain http from a host that is not loopback (development networks only)",
+    )
+
+
 def make_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -430,10 +440,12 @@ def make_parser() -> argparse.ArgumentParser:
         "--kind", choices=("access", "session-cookie"), default="access", help="token kind (default: access)"
     )
     verify.add_argument("--leeway", type=float, default=0.0, help="seconds of clock skew to tolerate (default: 0)")
+    _insecure_http_argument(verify)
 
     jwks = commands.add_parser("jwks", help="fetch a JWKS, validate each key, list usable and refused keys")
     jwks.add_argument("url", help="JWKS URL, e.g. https://app.example.com/api/auth/jwks")
     jwks.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    _insecure_http_argument(jwks)
     return parser
 
 
