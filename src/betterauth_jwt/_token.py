@@ -138,17 +138,20 @@ def _check_extensions(header: dict[str, Any]) -> None:
 
 
 @functools.lru_cache(maxsize=64)
-def _decoded_header(segment: str) -> dict[str, Any]:
-    # A verifier sees a handful of distinct headers ({"alg", "kid"} of the current keys), so their decoding is memoised;
-    # the header rules still run on every token. Bounded: a flood of distinct headers only evicts. Never mutated.
-    return _json_object(segment, "header")
+def _checked_header(
+    segment: str, allowed_algorithms: frozenset[str]
+) -> tuple[dict[str, Any], str, str | None, str | None]:
+    # A verifier sees a handful of distinct headers ({"alg", "kid"} of its current keys). Decoding and judging one is a
+    # pure function of the segment and the allow-list, so it is memoised: a failure raises (and is not cached), a flood
+    # of distinct headers only evicts. The cached header dict is shared, so it is never mutated.
+    header = _json_object(segment, "header")
+    return (header, *_check_header(header, allowed_algorithms))
 
 
 def parse_token(token: object, *, allowed_algorithms: frozenset[str], max_bytes: int) -> ParsedToken:
     """Split, decode and check a compact JWS; the signature is *not* verified here."""
     header_segment, payload_segment, signature_segment = _check_shape(token, max_bytes)
-    header = _decoded_header(header_segment)
-    alg, kid, typ = _check_header(header, allowed_algorithms)
+    header, alg, kid, typ = _checked_header(header_segment, allowed_algorithms)
     claims = _json_object(payload_segment, "payload")
     signature = b64url_decode(signature_segment)
     if not signature:
