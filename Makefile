@@ -2,6 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 NPM_PROJECTS := tests/interop/betterauth examples/nextjs_frontend
+LINT_PATHS := $(wildcard src tests examples/fastapi_todo benchmarks scripts fuzz)
 
 .PHONY: venv node-deps lint typecheck pytest test demo demo-secret bench docs fixtures fuzz forgery-long clean
 
@@ -22,7 +23,7 @@ node-deps:
 	done
 
 lint: venv
-	$(PY) -m ruff check src tests examples/fastapi_todo benchmarks scripts
+	$(PY) -m ruff check $(LINT_PATHS)
 	$(PY) -m ruff format --check src
 
 typecheck: venv
