@@ -63,3 +63,78 @@ export function taskItem(page, title) {
     .getByTestId("task-item")
     .filter({ has: page.getByTestId("task-title").getByText(title, { exact: true }) });
 }
+
+/** The JSON of a JWT's header (part 0) or payload (part 1), without verifying anything. */
+export function jwtPart(token, part = 1) {
+  return JSON.parse(Buffer.from(token.split(".")[part], "base64url").toString("utf8"));
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or null. */
+export function bearerToken(header) {
+  const match = /^Bearer (\S+)$/.exec(header ?? "");
+  return match ? match[1] : null;
+}
+
+/**
+ * Record every request the page sends to the API (preflights aside): method, path, bearer token, status.
+ * Requests whose URL carries `e2e-probe` (see `probe`) are marked, so the app's own calls can be told apart.
+ */
+export function trackApiCalls(page, apiUrl) {
+  const calls = [];
+  const byRequest = new Map();
+  page.on("request", (request) => {
+    if (!request.url().startsWith(apiUrl) || request.method() === "OPTIONS") return;
+    const url = new URL(request.url());
+    const call = {
+      method: request.method(),
+      path: url.pathname,
+      probe: url.searchParams.has("e2e-probe"),
+      token: bearerToken(request.headers()["authorization"]),
+      status: null,
+      at: Date.now(),
+    };
+    calls.push(call);
+    byRequest.set(request, call);
+  });
+  page.on("response", (response) => {
+    const call = byRequest.get(response.request());
+    if (call) call.status = response.status();
+  });
+  page.on("requestfailed", (request) => {
+    const call = byRequest.get(request);
+    if (call) call.status = "failed";
+  });
+  return calls;
+}
+
+/**
+ * `fetch()` from inside the page (so with the page's origin, CORS and cookies, like the app's own code) and return
+ * `{status, body}`. `token` adds `Authorization: Bearer`; `json` sends a JSON body. Cross-origin URLs get an
+ * `e2e-probe` query parameter (ignored by the API) so `trackApiCalls` can tell these requests from the app's.
+ */
+export async function probe(page, url, { method = "GET", token = null, json = undefined } = {}) {
+  const target = new URL(url, page.url());
+  if (target.origin !== new URL(page.url()).origin) target.searchParams.set("e2e-probe", "1");
+  return page.evaluate(
+    async ({ href, method, token, json }) => {
+      const headers = {};
+      if (token) headers.Authorization = `Bearer ${token}`;
+      if (json !== undefined) headers["Content-Type"] = "application/json";
+      const response = await fetch(href, {
+        method,
+        headers,
+        body: json === undefined ? undefined : JSON.stringify(json),
+        cache: "no-store",
+      });
+      const text = await response.text();
+      let body = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.status, body };
+    },
+    { href: target.href, method, token, json },
+  );
+}
