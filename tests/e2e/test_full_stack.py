@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from scripts import demo
 
-from tests.e2e.conftest import ARTIFACTS, RunningStack, full_stack
+from tests.e2e._stack import ARTIFACTS, RunningStack, full_stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
