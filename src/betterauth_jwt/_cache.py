@@ -9,16 +9,12 @@ again from scratch. Memory is bounded: the oldest entry goes first.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import NamedTuple
 
 from ._identity import Identity
 
-
-class _Entry(NamedTuple):
-    identity: Identity
-    valid_from: float
-    valid_until: float
-    generation: int
+# (identity, valid_from, valid_until, generation). A plain tuple: one is built per cache miss, and a NamedTuple's
+# constructor is a Python-level call; unpacking it on a hit is also cheaper than reading three attributes.
+_Entry = tuple[Identity, float, float, int]
 
 
 class VerifiedTokenCache:
@@ -41,9 +37,10 @@ class VerifiedTokenCache:
             return None
         if entry is None:
             return None
-        if entry.generation == generation and entry.valid_from <= now < entry.valid_until:
+        identity, valid_from, valid_until, entry_generation = entry
+        if entry_generation == generation and valid_from <= now < valid_until:
             self.hits += 1
-            return entry.identity
+            return identity
         self._entries.pop(token, None)
         return None
 
@@ -55,7 +52,7 @@ class VerifiedTokenCache:
             self._entries.clear()
             self._generation = generation
         entries = self._entries
-        entries[token] = _Entry(identity, valid_from, valid_until, generation)
+        entries[token] = (identity, valid_from, valid_until, generation)
         while len(entries) > self.max_entries:
             try:
                 entries.popitem(last=False)
