@@ -477,7 +477,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mode", choices=("jwks", "secret"), default="jwks", help="how the API verifies tokens")
     parser.add_argument("--web-port", type=int, default=3000, help="Next.js + Better Auth (default 3000)")
     parser.add_argument("--api-port", type=int, default=8000, help="the todo API (default 8000)")
-    parser.add_argument("--dev", action="store_true", help="serve the front end with `next dev` instead of a build")
+    parser.add_argument(
+        "--dev", action="store_true", help="serve the front end with `next dev` (it replaces the build in .next)"
+    )
     parser.add_argument("--data-dir", help="keep both SQLite databases (and a generated secret) in this folder")
     return parser.parse_args(argv)
 
