@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 NPM_PROJECTS := tests/interop/betterauth examples/nextjs_frontend
 LINT_PATHS := $(wildcard src tests examples/fastapi_todo benchmarks scripts fuzz)
 
-.PHONY: venv node-deps lint typecheck pytest test demo demo-secret bench docs fixtures fuzz forgery-long clean
+.PHONY: venv node-deps lint typecheck pytest test demo demo-secret bench bench-smoke docs fixtures fuzz forgery-long clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -39,6 +39,18 @@ demo: venv node-deps
 
 demo-secret: venv node-deps
 	$(PY) scripts/demo.py --mode secret
+
+# Benchmarks (docs/performance.md): micro (peers, four algorithms), cache memory, HTTP (uvicorn + wrk). A few minutes;
+# results in benchmarks/results/. bench-smoke: tiny counts, checks that they run (CI runs it as tests/test_benchmarks_smoke.py).
+bench: venv
+	$(PY) -m benchmarks.micro
+	$(PY) -m benchmarks.memory
+	$(PY) -m benchmarks.http_bench
+
+bench-smoke: venv
+	$(PY) -m benchmarks.micro --smoke
+	$(PY) -m benchmarks.memory --smoke
+	$(PY) -m benchmarks.http_bench --smoke
 
 # The user documentation (docs/, mkdocs.yml) into site/; strict: a broken link or anchor fails the build.
 docs: venv

@@ -1,0 +1,302 @@
+"""The contenders: betterauth-jwt, the practical floor and five peer libraries, each set up to make the same checks.
+
+A :class:`Case` is one algorithm with its key, a Better Auth-shaped token supply and a set of tokens every implementation
+must reject. Each contender turns a case into a ``verify(token)`` callable that returns the claims (or an identity) and
+raises on rejection. Peers verify with equivalent checks: the signature with the one algorithm of the key, ``exp``,
+``iss`` and ``aud`` (each of them required), with keys imported once, outside the timed loop.
+
+The *floor* is the least work any verifier must do: base64url-decode the three segments, ``json.loads`` the header and
+the payload, and make the single ``cryptography`` call (ES256: plus the raw R||S to DER conversion; HS256:
+``hmac.digest`` and ``hmac.compare_digest``). It checks no claim, so it is not a verifier, only a yardstick.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from betterauth_jwt import SharedSecret, StaticJWKS, Verifier
+from betterauth_jwt.testing import TokenFactory, b64url, sign_compact
+
+ALGORITHMS = ("HS256", "RS256", "ES256", "EdDSA")
+ISSUER = AUDIENCE = "https://app.example.com"
+TOKEN_LIFETIME = 3600  # long enough for any benchmark run; Better Auth's own is 900 s
+
+Verify = Callable[[str], Any]
+
+
+@dataclass
+class Case:
+    """One algorithm: its key material, a token minter, and the tokens every implementation must reject."""
+
+    alg: str
+    factory: TokenFactory = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.factory = TokenFactory(self.alg, issuer=ISSUER, audience=AUDIENCE)
+
+    @property
+    def secret(self) -> bytes | None:
+        return self.factory.secret
+
+    @property
+    def jwk(self) -> dict[str, str]:
+        """The public JWK, as Better Auth publishes it (``kty``, ``crv``/``x``/``y``/``n``/``e``, ``alg``, ``kid``)."""
+        return self.factory.jwks["keys"][-1]
+
+    def tokens(self, count: int, prefix: str = "user") -> list[str]:
+        """``count`` distinct valid tokens (one user each), shaped like Better Auth's JWT-plugin tokens."""
+        return [self.factory.access_token(f"{prefix}_{i}", expires_in=TOKEN_LIFETIME) for i in range(count)]
+
+    def tampered(self) -> dict[str, str]:
+        """Tokens that every verifier must reject, by what is wrong with them."""
+        f = self.factory
+        valid = f.access_token("victim", expires_in=TOKEN_LIFETIME)
+        header, payload, signature = valid.split(".")
+        flipped = bytearray(base64.urlsafe_b64decode(signature + "=="))
+        flipped[0] ^= 1
+        claims = f.access_claims("victim", expires_in=TOKEN_LIFETIME)
+        no_exp = {k: v for k, v in claims.items() if k != "exp"}
+        stranger = TokenFactory(self.alg, issuer=ISSUER, audience=AUDIENCE)
+        return {
+            "bad signature": f"{header}.{payload}.{b64url(bytes(flipped))}",
+            "altered payload": f"{header}.{b64url(json.dumps({**claims, 'sub': 'admin'}).encode())}.{signature}",
+            "signed by another key": sign_compact(f.header(), claims, stranger.private_key),
+            "alg none": f"{b64url(json.dumps({'alg': 'none'}).encode())}.{payload}.",
+            "expired": f.access_token("victim", issued_at=time.time() - 7200, expires_in=900),
+            "wrong issuer": f.access_token("victim", expires_in=TOKEN_LIFETIME, iss="https://evil.example.com"),
+            "wrong audience": f.access_token("victim", expires_in=TOKEN_LIFETIME, aud="https://other.example.com"),
+            "no exp": f.sign(no_exp),
+        }
+
+
+# Tampering that the floor (signature only) must catch too; the rest are claims, which only verifiers check.
+SIGNATURE_TAMPERING = ("bad signature", "altered payload", "signed by another key")
+
+
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    call: str  # the verification call, as documented in docs/performance.md
+    build: Callable[[Case], Verify | None]  # None: the library does not support this algorithm
+    checks_claims: bool = True
+    fresh_each_round: bool = False  # build a new verifier for every timed round (so its cache starts empty)
+
+
+# -- the floor ---------------------------------------------------------------------------------------------------------
+
+
+def _b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _floor(case: Case) -> Verify:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    secret = case.secret
+    public = None if secret is not None else case.factory.private_key.public_key()  # type: ignore[union-attr]
+    sha256, pkcs1, ecdsa = hashes.SHA256(), padding.PKCS1v15(), ec.ECDSA(hashes.SHA256())
+
+    def signature_ok(signing_input: bytes, signature: bytes) -> bool:
+        if secret is not None:
+            return hmac.compare_digest(hmac.digest(secret, signing_input, "sha256"), signature)
+        try:
+            if case.alg == "RS256":
+                public.verify(signature, signing_input, pkcs1, sha256)
+            elif case.alg == "ES256":
+                der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+                public.verify(der, signing_input, ecdsa)
+            else:
+                public.verify(signature, signing_input)
+        except InvalidSignature:
+            return False
+        return True
+
+    def verify(token: str) -> Any:
+        header, payload, signature = token.split(".")
+        json.loads(_b64decode(header))
+        claims = json.loads(_b64decode(payload))
+        if not signature_ok(f"{header}.{payload}".encode(), _b64decode(signature)):
+            raise ValueError("bad signature")
+        return claims
+
+    return verify
+
+
+# -- betterauth-jwt ----------------------------------------------------------------------------------------------------
+
+
+def _ours(case: Case, **options: Any) -> Verify:
+    keys = SharedSecret(case.secret) if case.secret is not None else StaticJWKS({"keys": [case.jwk]})
+    return Verifier(keys, issuer=ISSUER, audience=AUDIENCE, **options).verify
+
+
+# -- peers -------------------------------------------------------------------------------------------------------------
+
+
+def _pyjwt(case: Case) -> Verify:
+    import jwt
+
+    key: Any = case.secret if case.secret is not None else jwt.PyJWK(case.jwk).key
+    algorithms, options = [case.alg], {"require": ["exp", "iss", "aud"]}
+
+    def verify(token: str) -> Any:
+        return jwt.decode(token, key, algorithms=algorithms, audience=AUDIENCE, issuer=ISSUER, options=options)
+
+    return verify
+
+
+def _joserfc(case: Case) -> Verify:
+    from joserfc import jwt
+    from joserfc.errors import SecurityWarning
+    from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
+
+    # joserfc warns on every EdDSA token (RFC 9864 prefers "Ed25519"), but Better Auth's tokens say "EdDSA".
+    warnings.filterwarnings("ignore", "EdDSA is deprecated", SecurityWarning)
+
+    key: Any
+    if case.secret is not None:
+        key = OctKey.import_key(case.secret)
+    else:
+        key = {"RSA": RSAKey, "EC": ECKey, "OKP": OKPKey}[case.jwk["kty"]].import_key(case.jwk)
+    algorithms = [case.alg]
+    registry = jwt.JWTClaimsRegistry(
+        exp={"essential": True}, iss={"essential": True, "value": ISSUER}, aud={"essential": True, "value": AUDIENCE}
+    )
+
+    def verify(token: str) -> Any:
+        claims = jwt.decode(token, key, algorithms=algorithms).claims
+        registry.validate(claims)
+        return claims
+
+    return verify
+
+
+def _authlib(case: Case) -> Verify:
+    import authlib.deprecate  # noqa: F401  (imported first: it installs an "always" filter for its warning)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # authlib.jose is deprecated in favour of joserfc
+        from authlib.jose import JsonWebKey, JsonWebToken
+
+    key = (
+        JsonWebKey.import_key(case.secret, {"kty": "oct"})
+        if case.secret is not None
+        else JsonWebKey.import_key(case.jwk)
+    )
+    jwt = JsonWebToken([case.alg])
+    options = {
+        "exp": {"essential": True},
+        "iss": {"essential": True, "value": ISSUER},
+        "aud": {"essential": True, "value": AUDIENCE},
+    }
+
+    def verify(token: str) -> Any:
+        claims = jwt.decode(token, key, claims_options=options)
+        claims.validate()
+        return claims
+
+    return verify
+
+
+def _python_jose(case: Case) -> Verify | None:
+    from jose import jwk, jwt
+
+    if case.alg == "EdDSA":
+        return None  # python-jose implements no OKP/EdDSA keys
+    key = jwk.construct(case.secret if case.secret is not None else case.jwk, case.alg)
+    algorithms = [case.alg]
+    options = {"require_exp": True, "require_iss": True, "require_aud": True}
+
+    def verify(token: str) -> Any:
+        return jwt.decode(token, key, algorithms=algorithms, audience=AUDIENCE, issuer=ISSUER, options=options)
+
+    return verify
+
+
+def _jwcrypto(case: Case) -> Verify:
+    from jwcrypto import jwk, jwt
+
+    key = jwk.JWK(kty="oct", k=b64url(case.secret)) if case.secret is not None else jwk.JWK(**case.jwk)
+    algs = [case.alg]
+    check_claims = {"exp": None, "iss": ISSUER, "aud": AUDIENCE}
+
+    def verify(token: str) -> Any:
+        return json.loads(jwt.JWT(jwt=token, key=key, algs=algs, check_claims=check_claims).claims)
+
+    return verify
+
+
+FLOOR = Contender(
+    "floor",
+    "urlsafe_b64decode x3 + json.loads x2 + one cryptography verify (HS256: hmac.digest + compare_digest)",
+    _floor,
+    checks_claims=False,
+)
+OURS = Contender(
+    "betterauth-jwt",
+    "Verifier(keys, issuer=, audience=).verify(token), default cache, a new Verifier each round",
+    _ours,
+    fresh_each_round=True,
+)
+OURS_NO_CACHE = Contender(
+    "betterauth-jwt, cache_size=0",
+    "Verifier(keys, issuer=, audience=, cache_size=0).verify(token)",
+    lambda case: _ours(case, cache_size=0),
+)
+PEERS = (
+    Contender(
+        "PyJWT", "jwt.decode(token, key, algorithms=[alg], audience=, issuer=, options={require: exp,iss,aud})", _pyjwt
+    ),
+    Contender(
+        "joserfc",
+        "jwt.decode(token, key, algorithms=[alg]) + JWTClaimsRegistry(exp, iss, aud essential).validate",
+        _joserfc,
+    ),
+    Contender(
+        "authlib",
+        "JsonWebToken([alg]).decode(token, key, claims_options={exp, iss, aud essential}).validate()",
+        _authlib,
+    ),
+    Contender(
+        "python-jose",
+        "jwt.decode(token, key, algorithms=[alg], audience=, issuer=, options={require_exp,iss,aud})",
+        _python_jose,
+    ),
+    Contender("jwcrypto", "jwt.JWT(jwt=token, key=key, algs=[alg], check_claims={exp, iss, aud}).claims", _jwcrypto),
+)
+CONTENDERS = (FLOOR, OURS, OURS_NO_CACHE, *PEERS)
+
+
+def disagreements(case: Case, contenders: tuple[Contender, ...] = CONTENDERS, valid_count: int = 3) -> list[str]:
+    """Every way in which a contender fails to accept a valid token or to reject a tampered one (empty: all agree)."""
+    valid = case.tokens(valid_count, prefix="agree")
+    tampered = case.tampered()
+    problems: list[str] = []
+    for contender in contenders:
+        verify = contender.build(case)
+        if verify is None:
+            continue
+        for token in valid:
+            try:
+                verify(token)
+            except Exception as exc:  # noqa: BLE001  (any library's error means it refused)
+                problems.append(f"{contender.name}/{case.alg}: refused a valid token ({type(exc).__name__})")
+        for label, token in tampered.items():
+            if not contender.checks_claims and label not in SIGNATURE_TAMPERING:
+                continue
+            try:
+                verify(token)
+            except Exception:  # noqa: BLE001
+                continue
+            problems.append(f"{contender.name}/{case.alg}: accepted a token with {label}")
+    return problems

@@ -1,0 +1,226 @@
+"""Micro-benchmark: verifying Better Auth-shaped JWTs with betterauth-jwt, the practical floor and five peer libraries.
+
+    python -m benchmarks.micro                 # the full run (about a minute); `make bench` runs it
+    python -m benchmarks.micro --smoke         # tiny counts: checks that everything runs and agrees, times nothing
+
+For each algorithm (HS256, RS256, ES256, EdDSA) it first checks that every implementation accepts valid tokens and
+rejects tampered ones (and stops if one does not), then times, in the same process:
+
+- **cold**: a batch of distinct tokens, each verified once. betterauth-jwt runs twice: with its default cache and a new
+  ``Verifier`` every round (so every token is a miss that also pays for the cache insert), and with ``cache_size=0``;
+- **repeated token**: one token verified over and over (betterauth-jwt's cache hit), with ``verify`` and ``averify``.
+
+Method: ``time.perf_counter_ns`` around each batch, the garbage collector paused during a batch (as ``timeit`` does),
+contenders interleaved round-robin with a rotating start so that noise on a shared machine spreads evenly, and medians
+over the rounds. Ratios compare medians of the same run. Results: a table on stdout and ``results/micro.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from benchmarks._contenders import ALGORITHMS, CONTENDERS, FLOOR, OURS, OURS_NO_CACHE, PEERS, Case, disagreements
+from benchmarks._report import table, write_json
+from betterauth_jwt import Verifier
+
+# The targets of issue 9: cold verification within this factor of the floor, and a cache hit under this many µs.
+COLD_TARGET = {"HS256": 1.30, "RS256": 1.10, "ES256": 1.10, "EdDSA": 1.10}
+HIT_TARGET_US = 2.0
+REPEATED = "betterauth-jwt, repeated token (cache hit)"
+REPEATED_ASYNC = "betterauth-jwt, repeated token, averify"
+
+Timer = Callable[[], float]  # runs one timed batch, returns ns per verification
+
+
+def _batch_timer(build: Callable[[], Callable[[str], Any]], tokens: list[str], fresh: bool) -> Timer:
+    verify = None if fresh else build()
+
+    def run() -> float:
+        fn = build() if fresh else verify
+        assert fn is not None
+        start = time.perf_counter_ns()
+        for token in tokens:
+            fn(token)
+        return (time.perf_counter_ns() - start) / len(tokens)
+
+    return run
+
+
+def _hit_timer(case: Case, hits: int) -> tuple[Timer, Timer]:
+    verifier = _ours_verifier(case)
+    token = case.tokens(1, prefix="repeated")[0]
+    verifier.verify(token)  # the one miss; everything timed below is a hit
+    verify, averify = verifier.verify, verifier.averify
+
+    def sync_run() -> float:
+        start = time.perf_counter_ns()
+        for _ in range(hits):
+            verify(token)
+        return (time.perf_counter_ns() - start) / hits
+
+    async def async_loop() -> float:
+        start = time.perf_counter_ns()
+        for _ in range(hits):
+            await averify(token)
+        return (time.perf_counter_ns() - start) / hits
+
+    loop = asyncio.new_event_loop()
+    return sync_run, lambda: loop.run_until_complete(async_loop())
+
+
+def _ours_verifier(case: Case) -> Verifier:
+    verify = OURS.build(case)
+    assert verify is not None
+    verifier = verify.__self__  # type: ignore[attr-defined]
+    assert isinstance(verifier, Verifier)
+    return verifier
+
+
+def run_case(case: Case, batch: int, rounds: int, hits: int) -> dict[str, Any]:
+    tokens = case.tokens(batch)
+    timers: dict[str, Timer] = {}
+    for contender in CONTENDERS:
+        if contender.build(case) is None:
+            continue
+        timers[contender.name] = _batch_timer(
+            lambda contender=contender: contender.build(case), tokens, contender.fresh_each_round
+        )
+    timers[REPEATED], timers[REPEATED_ASYNC] = _hit_timer(case, hits)
+
+    samples: dict[str, list[float]] = {name: [] for name in timers}
+    names = list(timers)
+    for round_ in range(rounds):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            gc.collect()
+            gc.disable()
+            try:
+                samples[name].append(timers[name]())
+            finally:
+                gc.enable()
+    medians_us = {name: statistics.median(values) / 1000 for name, values in samples.items()}
+    return {
+        "tokens_per_batch": batch,
+        "rounds": rounds,
+        "hits_per_round": hits,
+        "median_us": medians_us,
+        "min_us": {name: min(values) / 1000 for name, values in samples.items()},
+        "unsupported": [c.name for c in CONTENDERS if c.name not in timers],
+    }
+
+
+def verdicts(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, bool]]:
+    """(target, measured, met) for every target of the issue that this run measures."""
+    out = []
+    for alg, result in results.items():
+        med = result["median_us"]
+        floor = med[FLOOR.name]
+        ratio = med[OURS.name] / floor
+        out.append((f"{alg} cold <= {COLD_TARGET[alg]:.2f}x floor", f"{ratio:.3f}x", ratio <= COLD_TARGET[alg]))
+        slowest_peer_gap = min((med[p.name] / med[OURS.name], p.name) for p in PEERS if p.name in med)
+        out.append(
+            (
+                f"{alg} cold faster than every peer",
+                f"nearest: {slowest_peer_gap[1]} at {slowest_peer_gap[0]:.2f}x our time",
+                slowest_peer_gap[0] > 1.0,
+            )
+        )
+        hit = med[REPEATED]
+        out.append((f"{alg} cache hit <= {HIT_TARGET_US:.0f} us", f"{hit:.3f} us", hit <= HIT_TARGET_US))
+    return out
+
+
+def render(results: dict[str, dict[str, Any]]) -> str:
+    names = [c.name for c in CONTENDERS] + [REPEATED, REPEATED_ASYNC]
+    rows = []
+    for name in names:
+        row: list[object] = [name]
+        for alg in results:
+            med = results[alg]["median_us"]
+            row.append(med.get(name))
+            row.append(None if name not in med else round(med[name] / med[FLOOR.name], 2))
+        rows.append(row)
+    headers = ["implementation"]
+    for alg in results:
+        headers += [f"{alg} µs", "x floor"]
+    lines = [
+        "Median µs per verification (cold = a token never seen before); x floor = ratio to the floor, same run.",
+        "",
+    ]
+    lines.append(table(headers, rows))
+    lines += [
+        "",
+        "Ratio of each peer's time to betterauth-jwt's (cold, default cache): above 1 means we are faster.",
+        "",
+    ]
+    peer_rows = []
+    for contender in (OURS_NO_CACHE, *PEERS):
+        peer_rows.append(
+            [contender.name]
+            + [
+                None
+                if contender.name not in r["median_us"]
+                else round(r["median_us"][contender.name] / r["median_us"][OURS.name], 2)
+                for r in results.values()
+            ]
+        )
+    lines.append(table(["implementation", *results], peer_rows))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=21, help="timed rounds per contender (median reported)")
+    parser.add_argument("--batch", type=int, default=400, help="distinct tokens verified per cold round")
+    parser.add_argument("--hits", type=int, default=20000, help="cache hits per repeated-token round")
+    parser.add_argument("--algorithms", nargs="+", default=list(ALGORITHMS), choices=ALGORITHMS)
+    parser.add_argument("--smoke", action="store_true", help="tiny counts (checks the benchmark runs; times nothing)")
+    parser.add_argument("--output", type=Path, default=None, help="directory for micro.json (default: results/)")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.rounds, args.batch, args.hits = 2, 3, 10
+
+    results: dict[str, dict[str, Any]] = {}
+    agreement: dict[str, list[str]] = {}
+    for alg in args.algorithms:
+        case = Case(alg)
+        agreement[alg] = disagreements(case)
+        if agreement[alg]:
+            print("\n".join(agreement[alg]), file=sys.stderr)
+            return 1
+        print(
+            f"{alg}: every implementation accepts the valid tokens and rejects the tampered ones; timing...", flush=True
+        )
+        results[alg] = run_case(case, args.batch, args.rounds, args.hits)
+
+    print()
+    print(render(results))
+    checks = [] if args.smoke else verdicts(results)  # smoke counts are too small for any verdict
+    print()
+    for target, measured, met in checks:
+        print(f"{'met ' if met else 'MISS'}  {target}: {measured}")
+    path = write_json(
+        "micro",
+        {
+            "smoke": args.smoke,
+            "contenders": {c.name: c.call for c in CONTENDERS},
+            "agreement": agreement,
+            "results": results,
+            "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok in checks],
+        },
+        args.output,
+    )
+    print(f"\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

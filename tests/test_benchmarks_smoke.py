@@ -1,0 +1,104 @@
+"""The benchmarks run, and every implementation they compare agrees on what to accept. No timing is asserted here.
+
+``make bench`` measures; this only checks that it would work: each contender (betterauth-jwt, the floor and the five peer
+libraries) accepts valid Better Auth-shaped tokens and rejects tampered ones for every algorithm, and each benchmark
+script runs end to end with tiny counts and writes its JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from benchmarks._contenders import ALGORITHMS, CONTENDERS, SIGNATURE_TAMPERING, Case, Contender, disagreements
+
+from tests._support import unavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module", params=ALGORITHMS)
+def case(request: pytest.FixtureRequest) -> Case:
+    return Case(request.param)
+
+
+def test_every_implementation_accepts_valid_tokens_and_rejects_tampered_ones(case: Case) -> None:
+    assert disagreements(case) == []
+
+
+def test_the_agreement_check_catches_an_implementation_that_accepts_everything(case: Case) -> None:
+    gullible = Contender("gullible", "returns without checking", lambda _case: lambda token: {})
+    problems = disagreements(case, (gullible,))
+    assert len(problems) == len(case.tampered())
+    assert all("gullible" in problem for problem in problems)
+
+
+def test_the_floor_checks_signatures_only(case: Case) -> None:
+    floor = next(c for c in CONTENDERS if c.name == "floor")
+    verify = floor.build(case)
+    assert verify is not None
+    verify(case.tokens(1)[0])
+    tampered = case.tampered()
+    for label in SIGNATURE_TAMPERING:
+        with pytest.raises(ValueError, match="bad signature"):
+            verify(tampered[label])
+    verify(tampered["expired"])  # a yardstick, not a verifier: claims are not its job
+
+
+def _run(module: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", module, "--smoke", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_micro_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
+    done = _run("benchmarks.micro", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "micro.json").read_text())
+    assert result["smoke"] is True
+    assert set(result["results"]) == set(ALGORITHMS)
+    assert all(problems == [] for problems in result["agreement"].values())
+    for alg, measured in result["results"].items():
+        expected = {c.name for c in CONTENDERS} - set(measured["unsupported"])
+        assert expected <= set(measured["median_us"]), alg
+    assert result["results"]["EdDSA"]["unsupported"] == ["python-jose"]  # python-jose has no EdDSA
+    assert "| implementation" in done.stdout
+
+
+def test_memory_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
+    done = _run("benchmarks.memory", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "memory.json").read_text())
+    assert result["cached_tokens"] == 1_000
+    assert result["rss_after_bytes"] > 0
+
+
+@pytest.mark.slow
+def test_http_benchmark_serves_every_variant_as_expected(tmp_path: Path) -> None:
+    if shutil.which("wrk") is None:
+        unavailable("wrk is not installed (Debian: apt-get install wrk)")
+    done = _run("benchmarks.http_bench", "--output", str(tmp_path), timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads((tmp_path / "http.json").read_text())
+    # Each variant answered as it must: 200 for valid tokens and without auth, 401 for every garbage token.
+    assert result["served_as_expected"] == {name: True for name in result["median_requests_per_s"]}
+    assert set(result["median_requests_per_s"]) == {
+        "no auth",
+        "repeated token",
+        "unique tokens",
+        "garbage tokens",
+        "PyJWT middleware, repeated token",
+    }
+    assert all(rate > 0 for rate in result["median_requests_per_s"].values())
