@@ -13,11 +13,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# better-sqlite3 compiles from source: point node-gyp at the system Node headers (no download needed).
+# npm ci where node_modules is missing or older than the lockfile. better-sqlite3 compiles from source: point node-gyp at the system Node headers (no download needed).
 node-deps: export npm_config_nodedir := $(if $(wildcard /usr/include/node/node.h),/usr,$(npm_config_nodedir))
 node-deps:
 	@for dir in $(NPM_PROJECTS); do \
-		if [ -f $$dir/package-lock.json ] && [ ! -d $$dir/node_modules ]; then \
+		if [ -f $$dir/package-lock.json ] && { [ ! -f $$dir/node_modules/.package-lock.json ] \
+				|| [ $$dir/package-lock.json -nt $$dir/node_modules/.package-lock.json ]; }; then \
 			echo "npm ci in $$dir"; (cd $$dir && npm ci --no-audit --no-fund) || exit 1; \
 		fi; \
 	done
