@@ -28,6 +28,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Literal, overload
 
 from ._errors import ConfigurationError, InvalidTokenError, KeysUnavailableError, MalformedTokenError
@@ -108,7 +109,10 @@ class Credentials:
 def identity_roles(identity: Identity) -> frozenset[str]:
     """Better Auth's ``role`` (admin plugin): ``"admin"``, ``"admin,user"`` or a list; read from the user's claims."""
     source = identity.claims.get("user") if identity.kind is TokenKind.SESSION_COOKIE else identity.claims
-    value = source.get("role") if isinstance(source, Mapping) else None
+    # The exact-type test first: a verified identity's claims are a MappingProxyType, and the ABC check is slow.
+    value = source.get("role") if type(source) is MappingProxyType or isinstance(source, Mapping) else None
+    if value is None:  # no admin plugin, or a user without a role: settled before any type test
+        return frozenset()
     if isinstance(value, str):
         return frozenset(part.strip() for part in value.split(",") if part.strip())
     if isinstance(value, list | tuple):
@@ -118,7 +122,10 @@ def identity_roles(identity: Identity) -> frozenset[str]:
 
 def identity_scopes(identity: Identity) -> tuple[str, ...]:
     """``"authenticated"`` and one ``"role:<name>"`` per role: ``@requires(["authenticated", "role:admin"])``."""
-    return ("authenticated", *sorted(f"role:{role}" for role in identity_roles(identity)))
+    roles = identity_roles(identity)
+    if not roles:  # most users: no sorting, no generator (this runs on every authenticated request)
+        return ("authenticated",)
+    return ("authenticated", *sorted(f"role:{role}" for role in roles))
 
 
 # -- refusals -------------------------------------------------------------------------------------------------------
@@ -267,16 +274,20 @@ class Authenticator:
                 return None
             raise self.missing_token(path)
         token, verifier, source = found
-        fingerprint = token_fingerprint(token)
         try:
             identity = await verifier.averify(token)
         except InvalidTokenError as exc:
-            raise self._refuse_token(exc, AuthOutcome(exc.code, 401, path, None, fingerprint, source)) from None
+            outcome = AuthOutcome(exc.code, 401, path, None, token_fingerprint(token), source)
+            raise self._refuse_token(exc, outcome) from None
         except KeysUnavailableError as exc:
-            raise self._unavailable(exc, AuthOutcome(exc.code, 503, path, None, fingerprint, source)) from None
-        if guard is not None:
-            self.authorize(identity, guard, path, fingerprint=fingerprint, source=source)
-        report(self.on_outcome, AuthOutcome(OK, 200, path, identity, fingerprint, source))
+            outcome = AuthOutcome(exc.code, 503, path, None, token_fingerprint(token), source)
+            raise self._unavailable(exc, outcome) from None
+        if guard is not None or self.on_outcome is not None:
+            # The fingerprint (a SHA-256) and the outcome serve only logs and the hook: not built on the common path.
+            fingerprint = token_fingerprint(token)
+            if guard is not None:
+                self.authorize(identity, guard, path, fingerprint=fingerprint, source=source)
+            report(self.on_outcome, AuthOutcome(OK, 200, path, identity, fingerprint, source))
         scope["user"], scope["auth"] = identity, Credentials(identity_scopes(identity))
         scope[VERIFIED_BY_SCOPE_KEY] = (verifier, source)
         return identity
@@ -358,6 +369,9 @@ def bearer_token(headers: list[tuple[bytes, bytes]], max_bytes: int) -> str | No
             "the Authorization header is larger than this service accepts", code="token_too_large"
         )
     text = values[0].decode("latin-1")  # never fails; bytes outside ASCII are then refused by the patterns
+    match = _BEARER.fullmatch(text)
+    if match is not None:  # the usual case, settled in one match; anything else is judged step by step below
+        return match.group(1)
     scheme = _SCHEME.match(text)
     if scheme is None:
         raise MalformedTokenError(
@@ -365,12 +379,9 @@ def bearer_token(headers: list[tuple[bytes, bytes]], max_bytes: int) -> str | No
         )
     if scheme.group(1).lower() != "bearer":
         return None  # another scheme carries no bearer token (RFC 6750 section 3.1: answered without an error code)
-    match = _BEARER.fullmatch(text)
-    if match is None:
-        raise MalformedTokenError(
-            "the Authorization header must be exactly 'Bearer <token>'", code="malformed_authorization"
-        )
-    return match.group(1)
+    raise MalformedTokenError(
+        "the Authorization header must be exactly 'Bearer <token>'", code="malformed_authorization"
+    )
 
 
 def _cookies(headers: list[tuple[bytes, bytes]], wanted: tuple[str, ...]) -> dict[str, list[str]]:
