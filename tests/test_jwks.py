@@ -856,3 +856,20 @@ def test_logs_never_carry_token_contents(
     assert other.kid not in caplog.text
     assert foreign not in caplog.text
     assert foreign.split(".")[1] not in caplog.text
+
+
+def test_fetch_key_set_reports_refused_members_and_leaves_the_cache_alone() -> None:
+    from betterauth_jwt import KeysUnavailableError
+    from betterauth_jwt.testing import JWKSServer, TokenFactory
+
+    factory = TokenFactory("EdDSA")
+    document = {"keys": [*factory.jwks["keys"], {"kty": "oct", "k": "c2VjcmV0", "kid": "shared"}]}
+    with JWKSServer(document) as server, RemoteJWKS(server.url) as keys:
+        key_set = keys.fetch_key_set()
+        assert list(key_set.by_kid) == [factory.kid]
+        assert [name for name, _ in key_set.rejected] == ["shared"]
+        assert not keys.ready  # a diagnostic fetch installs nothing
+        server.fail(500)
+        with pytest.raises(KeysUnavailableError) as caught:
+            keys.fetch_key_set()
+        assert caught.value.code == "http_status"

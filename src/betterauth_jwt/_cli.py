@@ -330,10 +330,10 @@ def fetch_jwks(url: str, *, allow_insecure_http: bool = False) -> KeySet:
     from ._jwks import RemoteJWKS
 
     with RemoteJWKS(url, allow_insecure_http=allow_insecure_http) as remote:
-        result = remote._fetch()  # the one copy of the fetch-and-validate path; no caching wanted here
-    if isinstance(result, Exception):
-        raise JWKSFetchFailed(result.code, result.description)
-    return result.key_set
+        try:
+            return remote.fetch_key_set()  # the verifier's own fetch-and-validate path, without its cache
+        except KeysUnavailableError as failure:
+            raise JWKSFetchFailed(failure.code, failure.description) from None
 
 
 def cmd_jwks(args: argparse.Namespace, out: Output) -> int:

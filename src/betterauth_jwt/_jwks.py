@@ -223,6 +223,16 @@ class RemoteJWKS:
             return ()
         return select_keys(cached.key_set, kid, alg)
 
+    def fetch_key_set(self) -> KeySet:
+        """One fetch and validation of the JWKS that neither reads nor changes the cache, for diagnostics (the CLI's
+        ``jwks`` command): the usable keys and the refused members with their reasons. Raises
+        :class:`KeysUnavailableError` whose ``code`` says why (``redirect``, ``not_json``, ...) when nothing usable came
+        back."""
+        result = self._fetch()
+        if isinstance(result, FetchFailed):
+            raise KeysUnavailableError(result.description, code=result.code)
+        return result.key_set
+
     # -- lifecycle and readiness ----------------------------------------------------------------------------------------
 
     def warm(self) -> None:
