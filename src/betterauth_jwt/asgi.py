@@ -86,13 +86,15 @@ class BetterAuthMiddleware:
             scope["user"], scope["auth"] = ANONYMOUS_USER, Credentials()
             await self.app(scope, receive, send)
             return
-        try:
-            identity = await self.authenticator.authenticate(scope, required=self.required)
-        except Denied as denied:
-            await _send_denial(scope, send, denied)
-            return
-        if identity is None:
-            scope["user"], scope["auth"] = ANONYMOUS_USER, Credentials()
+        # The common case first: a token verified before and still valid is settled without a coroutine.
+        if self.authenticator.cached_identity(scope) is None:
+            try:
+                identity = await self.authenticator.authenticate(scope, required=self.required)
+            except Denied as denied:
+                await _send_denial(scope, send, denied)
+                return
+            if identity is None:
+                scope["user"], scope["auth"] = ANONYMOUS_USER, Credentials()
         await self.app(scope, receive, send)
 
 
