@@ -133,9 +133,7 @@ def test_a_token_from_another_server_is_an_unknown_key(better_auth: BetterAuthSe
 
 
 @pytest.mark.parametrize("better_auth", ["eddsa"], indirect=True)
-def test_tampered_expired_and_non_jwt_real_tokens_are_rejected(
-    better_auth: BetterAuthServer, session: Session
-) -> None:
+def test_tampered_expired_and_non_jwt_real_tokens_are_rejected(better_auth: BetterAuthServer, session: Session) -> None:
     token = session.token()
     header, payload, signature = token.split(".")
     flipped = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
