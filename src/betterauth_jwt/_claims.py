@@ -19,6 +19,7 @@ SESSION_CACHE_TYP = "better-auth.session-cache+jwt"
 SESSION_CACHE_AUDIENCE = "better-auth:session-cache"
 _ACCESS_TYPS = frozenset({"jwt", "at+jwt", "application/at+jwt"})
 _MAX_NUMERIC_DATE = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
+_NUMBER_TYPES = (int, float)  # exact types: bool is an int subclass, and JSON true must not pass as 1
 
 
 class ValidityWindow(NamedTuple):  # a NamedTuple: built once per verification, at a third of a dataclass's cost
@@ -67,8 +68,12 @@ class ClaimsPolicy:
         return self._check_times(claims, now)
 
     def _check_times(self, claims: Mapping[str, Any], now: float) -> ValidityWindow:
-        exp = _numeric_date(claims, "exp")
-        iat = _numeric_date(claims, "iat")
+        exp: Any = claims.get("exp")
+        iat: Any = claims.get("iat")
+        # Both valid, tested at once (the usual case); otherwise _numeric_date names the claim at fault and the fault.
+        valid = type(exp) in _NUMBER_TYPES and type(iat) in _NUMBER_TYPES
+        if not (valid and 0 <= exp <= _MAX_NUMERIC_DATE and 0 <= iat <= _MAX_NUMERIC_DATE):
+            exp, iat = _numeric_date(claims, "exp"), _numeric_date(claims, "iat")
         starts = max(iat, _numeric_date(claims, "nbf")) if "nbf" in claims else iat
         window = ValidityWindow(starts - self.leeway, exp + self.leeway)
         if now >= window.valid_until:
