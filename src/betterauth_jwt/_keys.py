@@ -65,7 +65,27 @@ def _secret_bytes(secret: object) -> bytes:
     raise ConfigurationError("a shared secret must be str or bytes")
 
 
-class SharedSecret:
+class _FixedKeys:
+    """What the providers whose keys never change share: a constant generation and an async lookup without I/O."""
+
+    _algorithms: frozenset[str]
+
+    @property
+    def algorithms(self) -> frozenset[str]:
+        return self._algorithms
+
+    @property
+    def generation(self) -> int:
+        return 0
+
+    def get_keys(self, kid: str | None, alg: str) -> Sequence[VerificationKey]:
+        raise NotImplementedError
+
+    async def aget_keys(self, kid: str | None, alg: str) -> Sequence[VerificationKey]:
+        return self.get_keys(kid, alg)
+
+
+class SharedSecret(_FixedKeys):
     """One or more HMAC secrets, current first, so a secret can be rotated without rejecting tokens signed by the old one.
 
     Refuses secrets shorter than the algorithm's hash (32 bytes for HS256) and Better Auth's public default secrets.
@@ -105,23 +125,12 @@ class SharedSecret:
     def __repr__(self) -> str:  # never show the secrets
         return f"SharedSecret(<{len(self._keys)} secret(s)>, algorithms={sorted(self._algorithms)})"
 
-    @property
-    def algorithms(self) -> frozenset[str]:
-        return self._algorithms
-
-    @property
-    def generation(self) -> int:
-        return 0
-
     def get_keys(self, kid: str | None, alg: str) -> Sequence[VerificationKey]:
         if alg not in self._algorithms:
             raise UnsupportedTokenError(
                 "the token's alg does not match the shared secret's algorithm", code="algorithm_mismatch"
             )
         return self._keys
-
-    async def aget_keys(self, kid: str | None, alg: str) -> Sequence[VerificationKey]:
-        return self.get_keys(kid, alg)
 
 
 def log_rejected_members(key_set: KeySet, source: str) -> None:
@@ -130,7 +139,7 @@ def log_rejected_members(key_set: KeySet, source: str) -> None:
         logger.warning("JWKS member %r from %s refused: %s", name, source, reason)
 
 
-class StaticJWKS:
+class StaticJWKS(_FixedKeys):
     """A public key set fixed at start-up (a dict, or JSON text). Bad members are skipped and logged; none left is an error."""
 
     def __init__(self, jwks: Mapping[str, object] | str | bytes) -> None:
@@ -154,16 +163,5 @@ class StaticJWKS:
     def __repr__(self) -> str:
         return f"StaticJWKS(kids={sorted(self.key_set.by_kid)})"
 
-    @property
-    def algorithms(self) -> frozenset[str]:
-        return self._algorithms
-
-    @property
-    def generation(self) -> int:
-        return 0
-
     def get_keys(self, kid: str | None, alg: str) -> Sequence[VerificationKey]:
-        return select_keys(self.key_set, kid, alg)
-
-    async def aget_keys(self, kid: str | None, alg: str) -> Sequence[VerificationKey]:
         return select_keys(self.key_set, kid, alg)
