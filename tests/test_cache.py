@@ -67,6 +67,23 @@ def test_the_size_is_bounded_and_the_oldest_goes_first() -> None:
     assert [cache.get(name, NOW, 0).user_id for name in "cde"] == ["c", "d", "e"]  # type: ignore[union-attr]
 
 
+def test_a_token_verified_again_while_queued_stays_bounded_and_correct() -> None:
+    cache = VerifiedTokenCache(2)
+    cache.put("a", _identity("a"), 0, 100, 0)
+    cache.put("b", _identity("b"), 0, 1e12, 0)
+    assert cache.get("a", 100, 0) is None  # expired: dropped from the dict, still queued
+    cache.put("a", _identity("a2"), 0, 1e12, 0)  # verified again: queued a second time
+    assert len(cache._order) == 2  # the older slot of "a" was its own turn to go: nothing else was evicted
+    assert cache.get("a", NOW, 0).user_id == "a2"  # type: ignore[union-attr]
+    assert cache.get("b", NOW, 0).user_id == "b"  # type: ignore[union-attr]
+    for name in "cdefgh":  # however tokens come and go, the queue (and so the memory) stays within max_entries
+        cache.put(name, _identity(name), 0, 1e12, 0)
+        cache.get("c", 1e13, 0)
+        assert len(cache._order) <= 2
+        assert len(cache) <= 2
+    assert [cache.get(name, NOW, 0).user_id for name in "gh"] == ["g", "h"]  # type: ignore[union-attr]
+
+
 def test_size_zero_disables_the_cache() -> None:
     cache = VerifiedTokenCache(0)
     cache.put("a", _identity(), 0, 1e12, 0)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from betterauth_jwt import Identity, TokenKind
-from betterauth_jwt._identity import identity_from_claims
+from betterauth_jwt import Identity, TokenKind, _identity
+from betterauth_jwt._identity import VerifiedClaims, identity_from_claims
 from betterauth_jwt.testing import TokenFactory
 
 NOW = 1_760_000_000
@@ -105,6 +105,39 @@ def test_the_identity_does_not_share_the_parsers_dict(factory: TokenFactory) -> 
     claims["sub"] = "mallory"
     assert identity.claims["role"] == "user"
     assert identity.claims["sub"] == "user_1"
+
+
+def test_verified_claims_are_decoded_from_the_payload_when_first_read(factory: TokenFactory) -> None:
+    claims = factory.access_claims("u1", role="admin", orgs=[{"id": "o1"}], emailVerified=True)
+    identity = factory.verifier().verify(factory.sign(claims))
+    assert isinstance(identity.claims, VerifiedClaims)
+    assert identity.claims._decoded is None  # nothing but the payload's text is kept until someone reads a claim
+    assert identity.claims.get("role") == "admin"
+    assert identity.claims["orgs"] == ({"id": "o1"},)
+    assert identity.claims == {**claims, "orgs": ({"id": "o1"},)}
+    assert dict(identity.claims) == identity.claims
+    assert len(identity.claims) == len(claims)
+    assert "role" in identity.claims
+    assert "missing" not in identity.claims
+    assert identity.claims.get("missing", 7) == 7
+    with pytest.raises(KeyError):
+        identity.claims["missing"]
+    decoded = identity.claims._decoded
+    assert decoded is not None
+    assert identity.claims.get("sub") == "u1"
+    assert identity.claims._decoded is decoded
+    assert repr(identity.claims).startswith("VerifiedClaims({")
+    assert "'role': 'admin'" in repr(identity.claims)
+
+
+def test_identities_of_tokens_issued_in_the_same_second_share_their_datetimes(factory: TokenFactory) -> None:
+    verifier = factory.verifier()
+    first, second = (verifier.verify(factory.access_token(user, expires_in=900)) for user in ("u1", "u2"))
+    assert first.issued_at is second.issued_at
+    assert first.expires_at is second.expires_at
+    for seconds in range(NOW, NOW + 3 * _identity._MOMENTS_KEPT):  # the memo of datetimes stays bounded
+        assert _identity._when(seconds) == datetime.fromtimestamp(seconds, UTC)
+        assert len(_identity._moments) <= _identity._MOMENTS_KEPT
 
 
 def test_datetimes_are_aware_utc(factory: TokenFactory) -> None:

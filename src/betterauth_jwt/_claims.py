@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import _algorithms as algs
 from ._errors import ExpiredTokenError, ImmatureTokenError, InvalidClaimsError, WrongTokenKindError
@@ -22,11 +22,10 @@ _MAX_NUMERIC_DATE = 253402300799  # 9999-12-31T23:59:59Z, the last second a date
 _NUMBER_TYPES = (int, float)  # exact types: bool is an int subclass, and JSON true must not pass as 1
 
 
-class ValidityWindow(NamedTuple):  # a NamedTuple: built once per verification, at a third of a dataclass's cost
-    """``valid_from <= now < valid_until`` (leeway already applied)."""
-
-    valid_from: float
-    valid_until: float
+# (valid_from, valid_until): the token is valid while ``valid_from <= now < valid_until`` (leeway already applied). A
+# plain tuple: one is built per verification, and a NamedTuple's constructor is a Python-level call costing more than
+# the time checks themselves.
+ValidityWindow = tuple[float, float]
 
 
 def _numeric_date(claims: Mapping[str, Any], name: str) -> float:
@@ -75,12 +74,12 @@ class ClaimsPolicy:
         if not (valid and 0 <= exp <= _MAX_NUMERIC_DATE and 0 <= iat <= _MAX_NUMERIC_DATE):
             exp, iat = _numeric_date(claims, "exp"), _numeric_date(claims, "iat")
         starts = max(iat, _numeric_date(claims, "nbf")) if "nbf" in claims else iat
-        window = ValidityWindow(starts - self.leeway, exp + self.leeway)
-        if now >= window.valid_until:
+        valid_from, valid_until = starts - self.leeway, exp + self.leeway
+        if now >= valid_until:
             raise ExpiredTokenError("the token has expired")
-        if now < window.valid_from:
+        if now < valid_from:
             raise ImmatureTokenError("the token is not valid yet (nbf or iat lies in the future)")
-        return window
+        return valid_from, valid_until
 
     def _check_issuer(self, claims: Mapping[str, Any]) -> None:
         if "iss" not in claims:

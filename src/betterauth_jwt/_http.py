@@ -32,7 +32,7 @@ from types import MappingProxyType
 from typing import Any, Literal, overload
 
 from ._errors import ConfigurationError, InvalidTokenError, KeysUnavailableError, MalformedTokenError
-from ._identity import Identity, TokenKind
+from ._identity import Identity, TokenKind, VerifiedClaims
 from ._logging import logger, token_fingerprint
 from ._outcome import ANONYMOUS, INSUFFICIENT_SCOPE, MISSING_TOKEN, OK, AuthOutcome, OnOutcome, report
 from ._verifier import Verifier
@@ -70,6 +70,7 @@ _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9._~+/-]+=*)")
 # RFC 6750 section 3: realm and error_description may only hold %x20-21 / %x23-5B / %x5D-7E (no '"', no '\').
 _NOT_QUOTABLE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 _COOKIE_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_USUAL_BEARER = (b"Bearer ", b"bearer ")
 
 
 # -- what adapters put in scope["user"] / scope["auth"] (Starlette's request.user, request.auth, @requires) ---------
@@ -109,8 +110,10 @@ class Credentials:
 def identity_roles(identity: Identity) -> frozenset[str]:
     """Better Auth's ``role`` (admin plugin): ``"admin"``, ``"admin,user"`` or a list; read from the user's claims."""
     source = identity.claims.get("user") if identity.kind is TokenKind.SESSION_COOKIE else identity.claims
-    # The exact-type test first: a verified identity's claims are a MappingProxyType, and the ABC check is slow.
-    value = source.get("role") if type(source) is MappingProxyType or isinstance(source, Mapping) else None
+    # Exact-type tests first (a verified identity's claims, their nested objects): the ABC check is slow.
+    if not (type(source) is VerifiedClaims or type(source) is MappingProxyType or isinstance(source, Mapping)):
+        return frozenset()
+    value = source.get("role")
     if value is None:  # no admin plugin, or a user without a role: settled before any type test
         return frozenset()
     if isinstance(value, str):
@@ -254,6 +257,7 @@ class Authenticator:
         self.cookie_names = (f"{SECURE_COOKIE_PREFIX}{cookie_prefix}.session_data", f"{cookie_prefix}.session_data")
         self.realm = realm
         self.on_outcome = on_outcome
+        self._verified_by_header = (verifier, "header")
         # The verifier checks the token's size itself; this only bounds the work spent on a hostile header.
         self._max_header_bytes = max(verifier.max_token_bytes, (cookie_verifier or verifier).max_token_bytes) + 64
 
@@ -325,9 +329,10 @@ class Authenticator:
                 if header is not None:
                     return None  # several Authorization headers: authenticate() refuses them
                 header = value
-        if header is None or len(header) > self._max_header_bytes or header[:7].lower() != b"bearer ":
+        # "Bearer <token>" as clients send it; any other spelling (case, several spaces) is left to authenticate().
+        if header is None or len(header) > self._max_header_bytes or not header.startswith(_USUAL_BEARER):
             return None
-        token = header[7:].lstrip(b" ").decode("latin-1")
+        token = header[7:].decode("latin-1")
         identity = self.verifier._cached_identity(token)
         if identity is None:
             return None
@@ -336,7 +341,8 @@ class Authenticator:
                 self.on_outcome,
                 AuthOutcome(OK, 200, scope.get("path", ""), identity, token_fingerprint(token), "header"),
             )
-        _store(scope, identity, self.verifier, "header")
+        scope["user"], scope["auth"] = identity, IdentityCredentials(identity)
+        scope[VERIFIED_BY_SCOPE_KEY] = self._verified_by_header  # _store()'s work, with its tuple built once
         return identity
 
     def _verified_here(self, verified_by: object) -> bool:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, make_dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, cast
+
+from ._token import decode_payload
 
 
 class TokenKind(enum.Enum):
@@ -58,14 +60,44 @@ def _frozen(value: Any) -> Any:
     return value
 
 
-_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+class VerifiedClaims(Mapping[str, Any]):
+    """The claims of a verified token, read-only, decoded from its payload when first read.
 
+    The verifier has already decoded and checked them; it keeps the payload's base64url text instead of that decoding.
+    Most requests never read ``identity.claims``, and a cached identity holding its claims decoded would hold some
+    twenty-five more objects (a string per claim name and value) for as long as it stays cached, each to be freed in
+    turn when it is evicted. Reading them decodes the payload once, with the same strict decoder, and keeps the result.
+    """
 
-def _frozen_claims(claims: dict[str, Any]) -> Mapping[str, Any]:
-    if _JSON_SCALARS.issuperset(map(type, claims.values())):
-        # Only immutable scalars (Better Auth's usual access token): a shallow copy is a deep one, four times cheaper.
-        return MappingProxyType(claims.copy())
-    return _frozen(claims)  # type: ignore[no-any-return]
+    __slots__ = ("_decoded", "_payload_segment")
+
+    def __init__(self, payload_segment: str) -> None:
+        self._payload_segment = payload_segment
+        self._decoded: Mapping[str, Any] | None = None
+
+    def _claims(self) -> Mapping[str, Any]:
+        decoded = self._decoded
+        if decoded is None:  # two threads may both decode: same input, same result
+            decoded = self._decoded = _frozen(decode_payload(self._payload_segment))
+        return decoded
+
+    def __getitem__(self, name: str) -> Any:
+        return self._claims()[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._claims().get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._claims()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._claims())
+
+    def __len__(self) -> int:
+        return len(self._claims())
+
+    def __repr__(self) -> str:
+        return f"VerifiedClaims({dict(self._claims())!r})"
 
 
 # Identity is frozen, so its generated __init__ stores every field through object.__setattr__: two thirds of the cost of
@@ -75,12 +107,30 @@ def _frozen_claims(claims: dict[str, Any]) -> Mapping[str, Any]:
 _IdentityDraft = make_dataclass("_IdentityDraft", [(f.name, f.type) for f in fields(Identity)], slots=True)
 
 
+# The datetimes of recent NumericDates. Tokens verified for the first time were mostly issued moments ago, so many share
+# an iat (and, with one lifetime, an exp): building a datetime costs more than everything else in an Identity put
+# together, and a shared one is also one object less to keep per cached identity. Datetimes are immutable, so sharing is
+# safe; the memo is simply emptied when full (about a quarter of an hour of distinct seconds of iat and exp).
+_MOMENTS_KEPT = 2048
+_moments: dict[float, datetime] = {}
+
+
 def _when(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)  # tz passed by position: keyword parsing costs as much as the call
+    moment = _moments.get(seconds)
+    if moment is None:
+        if len(_moments) >= _MOMENTS_KEPT:
+            _moments.clear()
+        # tz passed by position: keyword parsing costs as much as the call
+        moment = _moments[seconds] = datetime.fromtimestamp(seconds, UTC)
+    return moment
 
 
-def identity_from_claims(kind: TokenKind, claims: dict[str, Any]) -> Identity:
-    """Build the identity; the claims policy has already checked every field this reads that it relies on."""
+def identity_from_claims(kind: TokenKind, claims: dict[str, Any], payload_segment: str | None = None) -> Identity:
+    """Build the identity; the claims policy has already checked every field this reads that it relies on.
+
+    With ``payload_segment`` (the verifier's case) ``identity.claims`` decodes it when first read; without it, the
+    claims are copied, read-only, now.
+    """
     user: Mapping[str, Any]
     if kind is TokenKind.ACCESS:
         user, user_id, session_id = claims, claims["sub"], claims.get("sid")
@@ -100,7 +150,7 @@ def identity_from_claims(kind: TokenKind, claims: dict[str, Any]) -> Identity:
         verified if isinstance(verified, bool) else None,
         image if isinstance(image, str) else None,
         session_id if isinstance(session_id, str) else None,
-        _frozen_claims(claims),
+        _frozen(claims) if payload_segment is None else VerifiedClaims(payload_segment),
     )
     identity.__class__ = Identity
     return cast(Identity, identity)

@@ -90,6 +90,7 @@ class Verifier:
         self._clock = clock
         self._policy = ClaimsPolicy(kind, issuer, audiences, float(leeway))
         self._cache = VerifiedTokenCache(cache_size)
+        self._verifications = 0  # done in full, successful or not: the cache misses of Verifier.stats
 
     @staticmethod
     def _allow_list(keys: KeyProvider, algorithms: Iterable[str] | None) -> frozenset[str]:
@@ -154,6 +155,7 @@ class Verifier:
         cached = self._cache.get(token, now, generation)
         if cached is not None:
             return cached
+        self._verifications += 1
         parsed = self._parse(token)
         keys = self.keys.get_keys(parsed.kid, parsed.alg)
         return self._accept(token, parsed, keys, now, generation)
@@ -165,6 +167,7 @@ class Verifier:
         cached = self._cache.get(token, now, generation)
         if cached is not None:
             return cached
+        self._verifications += 1
         parsed = self._parse(token)
         keys = await self.keys.aget_keys(parsed.kid, parsed.alg)
         return self._accept(token, parsed, keys, now, generation)
@@ -173,11 +176,7 @@ class Verifier:
         """The identity of ``token`` if this verifier accepted it before and still accepts it now (the cache re-checks
         its time window and the key set), else ``None``; never verifies. Lets adapters settle the common case without
         a coroutine."""
-        cache = self._cache
-        identity = cache.get(token, self._clock(), self.keys.generation)
-        if identity is None:
-            cache.lookups -= 1  # not a miss yet: the caller goes on to verify(), which looks again and counts it
-        return identity
+        return self._cache.get(token, self._clock(), self.keys.generation)
 
     def _parse(self, token: str) -> ParsedToken:
         return parse_token(token, allowed_algorithms=self.algorithms, max_bytes=self.max_token_bytes)
@@ -190,19 +189,17 @@ class Verifier:
                 break
         else:
             raise InvalidSignatureError("the token's signature does not verify")
-        window = self._policy.check(parsed.alg, parsed.typ, parsed.claims, now)
-        identity = identity_from_claims(self.kind, parsed.claims)
+        valid_from, valid_until = self._policy.check(parsed.alg, parsed.typ, parsed.claims, now)
+        identity = identity_from_claims(self.kind, parsed.claims, parsed.payload_segment)
         # Stored under the generation read *before* the key lookup: if the keys changed meanwhile, the entry is stale.
-        self._cache.put(token, identity, window.valid_from, window.valid_until, generation)
+        self._cache.put(token, identity, valid_from, valid_until, generation)
         return identity
 
     @property
     def stats(self) -> dict[str, int]:
         """Counters since start, for metrics (``betterauth_jwt.metrics``): ``cache_hits``, verifications answered by
         the verified-token cache, and ``cache_misses``, verifications done in full."""
-        cache = self._cache
-        hits = cache.hits
-        return {"cache_hits": hits, "cache_misses": max(0, cache.lookups - hits)}
+        return {"cache_hits": self._cache.hits, "cache_misses": self._verifications}
 
     def clear_cache(self) -> None:
         """Forget every cached verification (e.g. after revoking a secret)."""

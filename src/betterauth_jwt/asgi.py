@@ -71,6 +71,7 @@ class BetterAuthMiddleware:
         self.app = app
         self.required = bool(required)
         self.public = PublicPaths(public_paths, public_prefixes)
+        self._has_public_paths = bool(self.public)  # tested on every request, so not through PublicPaths.__bool__
         self.authenticator = Authenticator(
             verifier, cookie=cookie, cookie_prefix=cookie_prefix, realm=realm, on_outcome=on_outcome
         )
@@ -83,7 +84,9 @@ class BetterAuthMiddleware:
         scope = dict(scope)
         scope[AUTHENTICATOR_SCOPE_KEY] = self.authenticator
         # Each test behind its cheapest part (no public paths configured; not an OPTIONS request): they run on every request.
-        if (self.public and self.public.matches(scope)) or (scope.get("method") == "OPTIONS" and _is_preflight(scope)):
+        if (self._has_public_paths and self.public.matches(scope)) or (
+            scope.get("method") == "OPTIONS" and _is_preflight(scope)
+        ):
             scope["user"], scope["auth"] = ANONYMOUS_USER, Credentials()
             await self.app(scope, receive, send)
             return
