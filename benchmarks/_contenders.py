@@ -37,6 +37,7 @@ class Case:
 
     alg: str
     factory: TokenFactory = field(init=False)
+    minted: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.factory = TokenFactory(self.alg, issuer=ISSUER, audience=AUDIENCE)
@@ -51,8 +52,21 @@ class Case:
         return self.factory.jwks["keys"][-1]
 
     def tokens(self, count: int, prefix: str = "user") -> list[str]:
-        """``count`` distinct valid tokens (one user each), shaped like Better Auth's JWT-plugin tokens."""
-        return [self.factory.access_token(f"{prefix}_{i}", expires_in=TOKEN_LIFETIME) for i in range(count)]
+        """``count`` distinct valid tokens (one user each), shaped like Better Auth's JWT-plugin tokens.
+
+        No two tokens of a case are issued, or expire, in the same second: betterauth-jwt shares the datetimes of
+        identities issued in the same second, as many of a busy service's new tokens are, and a benchmark minting
+        every token at once would measure only that best case.
+        """
+        now = int(time.time())
+        tokens = []
+        for i in range(count):
+            self.minted += 1
+            age = self.minted  # issued `age` seconds ago; expiring `age` seconds after TOKEN_LIFETIME from now
+            tokens.append(
+                self.factory.access_token(f"{prefix}_{i}", issued_at=now - age, expires_in=2 * age + TOKEN_LIFETIME)
+            )
+        return tokens
 
     def tampered(self) -> dict[str, str]:
         """Tokens that every verifier must reject, by what is wrong with them."""

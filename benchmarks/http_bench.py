@@ -190,7 +190,7 @@ def prepare_files(directory: Path, unique_count: int, garbage_count: int) -> dic
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=5, help="runs per variant (median reported)")
+    parser.add_argument("--rounds", type=int, default=7, help="runs per variant (median reported)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--unique-tokens", type=int, default=None, help="tokens minted for the unique variant")
     parser.add_argument("--app", choices=("asgi", "starlette"), default="asgi", help="the app behind the middleware")

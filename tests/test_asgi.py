@@ -23,6 +23,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from betterauth_jwt import Verifier
+from betterauth_jwt._http import AUTHENTICATOR_SCOPE_KEY
 from betterauth_jwt.asgi import BetterAuthMiddleware
 from betterauth_jwt.testing import TokenFactory
 from tests._adapter_support import (
@@ -395,6 +396,35 @@ async def test_the_callers_scope_is_not_changed(tokens: TokenFactory) -> None:
     await BetterAuthMiddleware(echo, tokens.verifier(), required=False)(scope, _no_body, send)
     assert "user" not in scope
     assert sent[0]["status"] == 200
+
+
+@pytest.mark.anyio
+async def test_the_middleware_adds_only_the_keys_it_needs(tokens: TokenFactory) -> None:
+    # Every key added to the scope is one more the framework's own keys must fit beside: Starlette's routing adds six,
+    # and a scope dict that overflows is resized on every request. A verified request gets exactly user and auth.
+    seen: list[set[str]] = []
+
+    async def record(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(set(scope))
+        await echo(scope, receive, send)
+
+    async def plain(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(set(scope))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    await call_asgi(plain, "/")
+    server_keys = seen.pop()
+    middleware = BetterAuthMiddleware(record, tokens.verifier(), required=False, public_paths=["/health"])
+    token = tokens.access_token()
+    added = []
+    # The second request with the token is answered from the verifier's cache.
+    for path, headers in (("/", bearer(token)), ("/", bearer(token)), ("/", {}), ("/health", bearer(token))):
+        assert await call_asgi(middleware, path, headers=headers_of(headers)) == 200
+        added.append(seen.pop() - server_keys)
+    verified, cached, anonymous, public = added
+    assert verified == cached == {"user", "auth"}
+    assert anonymous == public == {"user", "auth", AUTHENTICATOR_SCOPE_KEY}  # for the dependencies of such paths
 
 
 async def _no_body() -> dict[str, Any]:

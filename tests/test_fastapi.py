@@ -351,6 +351,31 @@ async def test_a_dependency_reuses_the_middleware_only_for_the_same_verifier(tok
 
 
 @pytest.mark.anyio
+async def test_a_dependency_reuses_starlettes_authentication_middleware_too(tokens: TokenFactory) -> None:
+    from starlette.middleware.authentication import AuthenticationMiddleware
+
+    from betterauth_jwt.starlette import BetterAuthBackend
+
+    backend_recorder, dependency_recorder = Recorder(), Recorder()
+    verifier = tokens.verifier()
+    backend = BetterAuthBackend(verifier, on_outcome=backend_recorder)
+    auth = BetterAuth(verifier, on_outcome=dependency_recorder)
+    app = FastAPI()
+    app.add_middleware(AuthenticationMiddleware, backend=backend, on_error=backend.on_error)
+
+    @app.get("/me")
+    async def me(request: Request, user: Annotated[Identity, Depends(auth)]) -> dict[str, Any]:
+        return {"user_id": user.user_id, "same": request.user is user, "scopes": list(request.auth.scopes)}
+
+    async with client(app) as http:
+        response = await http.get("/me", headers=bearer(tokens.access_token("s1", role="admin")))
+    assert response.json() == {"user_id": "s1", "same": True, "scopes": ["authenticated", "role:admin"]}
+    assert backend_recorder.codes == ["ok"]
+    assert dependency_recorder.codes == []  # verified once, by the backend
+    assert verifier.stats == {"cache_hits": 0, "cache_misses": 1}
+
+
+@pytest.mark.anyio
 async def test_module_level_aliases_after_install(tokens: TokenFactory) -> None:
     app = module_level_app()
     auth = BetterAuth(for_better_auth(tokens), realm="installed")

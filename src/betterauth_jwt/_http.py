@@ -40,7 +40,6 @@ from ._verifier import Verifier
 __all__ = [
     "ANONYMOUS_USER",
     "AUTHENTICATOR_SCOPE_KEY",
-    "VERIFIED_BY_SCOPE_KEY",
     "AnonymousUser",
     "Authenticator",
     "Credentials",
@@ -59,10 +58,11 @@ SECURE_COOKIE_PREFIX = "__Secure-"
 MAX_COOKIE_CHUNKS = 100  # Better Auth never writes more (cookies/session-store)
 CLOSE_POLICY_VIOLATION = 1008  # RFC 6455 section 7.4.1
 CLOSE_TRY_AGAIN_LATER = 1013  # IANA WebSocket close code registry
-# The middleware leaves its Authenticator in the scope so that FastAPI dependencies can verify a token on public paths.
+# The middleware leaves its Authenticator in the scope of a request it lets through anonymously (a public path, no token
+# with required=False), so that FastAPI dependencies can still verify a token there. Which verifier accepted a verified
+# scope["user"] travels in scope["auth"] (IdentityCredentials), not under a key of its own: every key added to the
+# scope is one the framework's own keys may then not fit beside without the scope dict growing, on every request.
 AUTHENTICATOR_SCOPE_KEY = "betterauth_jwt.authenticator"
-# Which verifier accepted scope["user"], and whether the token came from the header or the cookie.
-VERIFIED_BY_SCOPE_KEY = "betterauth_jwt.verified_by"
 
 # RFC 7235 section 2.1: auth-scheme = token; RFC 6750 section 2.1: "Bearer" 1*SP b64token.
 _SCHEME = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: |$)")
@@ -133,12 +133,16 @@ def identity_scopes(identity: Identity) -> tuple[str, ...]:
 
 class IdentityCredentials:
     """:class:`Credentials` of a verified identity, whose scopes are worked out when read: most requests never read
-    them, and working them out on every request cost a fifth of the middleware's time."""
+    them, and working them out on every request cost a fifth of the middleware's time. Also says which verifier
+    accepted the identity, and whether its token came from the header or the cookie, so that a later dependency can
+    reuse it (see :meth:`Authenticator.authenticate`)."""
 
-    __slots__ = ("identity",)
+    __slots__ = ("identity", "source", "verifier")
 
-    def __init__(self, identity: Identity) -> None:
+    def __init__(self, identity: Identity, verifier: Verifier, source: Literal["header", "cookie"]) -> None:
         self.identity = identity
+        self.verifier = verifier
+        self.source = source
 
     @property
     def scopes(self) -> tuple[str, ...]:
@@ -148,9 +152,10 @@ class IdentityCredentials:
         return f"IdentityCredentials(scopes={self.scopes!r})"
 
 
-def _store(scope: MutableMapping[str, Any], identity: Identity, verifier: Verifier, source: str) -> None:
-    scope["user"], scope["auth"] = identity, IdentityCredentials(identity)
-    scope[VERIFIED_BY_SCOPE_KEY] = (verifier, source)
+def _store(
+    scope: MutableMapping[str, Any], identity: Identity, verifier: Verifier, source: Literal["header", "cookie"]
+) -> None:
+    scope["user"], scope["auth"] = identity, IdentityCredentials(identity, verifier, source)
 
 
 # -- refusals -------------------------------------------------------------------------------------------------------
@@ -257,7 +262,6 @@ class Authenticator:
         self.cookie_names = (f"{SECURE_COOKIE_PREFIX}{cookie_prefix}.session_data", f"{cookie_prefix}.session_data")
         self.realm = realm
         self.on_outcome = on_outcome
-        self._verified_by_header = (verifier, "header")
         # The verifier checks the token's size itself; this only bounds the work spent on a hostile header.
         self._max_header_bytes = max(verifier.max_token_bytes, (cookie_verifier or verifier).max_token_bytes) + 64
 
@@ -286,7 +290,7 @@ class Authenticator:
         """
         path = scope.get("path", "")
         user = scope.get("user")
-        if isinstance(user, Identity) and self._verified_here(scope.get(VERIFIED_BY_SCOPE_KEY)):
+        if isinstance(user, Identity) and self._verified_here(user, scope.get("auth")):
             if guard is not None:
                 self.authorize(user, guard, path)
             return user
@@ -341,14 +345,13 @@ class Authenticator:
                 self.on_outcome,
                 AuthOutcome(OK, 200, scope.get("path", ""), identity, token_fingerprint(token), "header"),
             )
-        scope["user"], scope["auth"] = identity, IdentityCredentials(identity)
-        scope[VERIFIED_BY_SCOPE_KEY] = self._verified_by_header  # _store()'s work, with its tuple built once
+        _store(scope, identity, self.verifier, "header")
         return identity
 
-    def _verified_here(self, verified_by: object) -> bool:
-        if not isinstance(verified_by, tuple) or len(verified_by) != 2:
+    def _verified_here(self, user: Identity, credentials: object) -> bool:
+        if not isinstance(credentials, IdentityCredentials) or credentials.identity is not user:
             return False
-        verifier, source = verified_by
+        verifier, source = credentials.verifier, credentials.source
         if source == "header":
             return verifier is self.verifier
         return source == "cookie" and self.cookie_verifier is not None and verifier is self.cookie_verifier

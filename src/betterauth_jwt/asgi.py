@@ -82,12 +82,11 @@ class BetterAuthMiddleware:
             return
         # A copy, as the ASGI spec asks of middleware that changes the scope: nothing leaks to the server or outer apps.
         scope = dict(scope)
-        scope[AUTHENTICATOR_SCOPE_KEY] = self.authenticator
         # Each test behind its cheapest part (no public paths configured; not an OPTIONS request): they run on every request.
         if (self._has_public_paths and self.public.matches(scope)) or (
             scope.get("method") == "OPTIONS" and _is_preflight(scope)
         ):
-            scope["user"], scope["auth"] = ANONYMOUS_USER, Credentials()
+            self._let_through_anonymous(scope)
             await self.app(scope, receive, send)
             return
         # The common case first: a token verified before and still valid is settled without a coroutine.
@@ -98,8 +97,12 @@ class BetterAuthMiddleware:
                 await _send_denial(scope, send, denied)
                 return
             if identity is None:
-                scope["user"], scope["auth"] = ANONYMOUS_USER, Credentials()
+                self._let_through_anonymous(scope)
         await self.app(scope, receive, send)
+
+    def _let_through_anonymous(self, scope: Scope) -> None:
+        scope["user"], scope["auth"] = ANONYMOUS_USER, Credentials()
+        scope[AUTHENTICATOR_SCOPE_KEY] = self.authenticator  # for the dependencies of public paths (see _http)
 
 
 def _is_preflight(scope: Scope) -> bool:

@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - exercised without starlette ins
         "starlette must be installed to use betterauth_jwt.starlette: pip install 'betterauth-jwt[starlette]'"
     ) from exc
 
-from ._http import DEFAULT_COOKIE_PREFIX, DEFAULT_REALM, Authenticator, Denied, identity_scopes
+from ._http import DEFAULT_COOKIE_PREFIX, DEFAULT_REALM, Authenticator, Denied
 from ._outcome import OnOutcome
 from ._verifier import Verifier
 
@@ -68,8 +68,10 @@ class BetterAuthBackend(AuthenticationBackend):
         if identity is None:
             return None
         # Identity implements BaseUser's protocol (is_authenticated, display_name, identity) without subclassing it,
-        # so that the core never imports Starlette.
-        return AuthCredentials(identity_scopes(identity)), cast(BaseUser, identity)
+        # so that the core never imports Starlette. The credentials are the ones authenticate() stored: AuthCredentials'
+        # shape (.scopes, worked out when read), and they tell a FastAPI dependency further in that this identity was
+        # verified here already.
+        return cast(AuthCredentials, conn.scope["auth"]), cast(BaseUser, identity)
 
     def on_error(self, conn: HTTPConnection, exc: AuthenticationError) -> Response:
         """The 401/503 answer for a refused token (RFC 6750), never the exception's text."""
