@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -128,6 +130,18 @@ def test_verified_claims_are_decoded_from_the_payload_when_first_read(factory: T
     assert identity.claims._decoded is decoded
     assert repr(identity.claims).startswith("VerifiedClaims({")
     assert "'role': 'admin'" in repr(identity.claims)
+
+
+def test_an_identity_with_verified_claims_can_be_copied_and_pickled(factory: TokenFactory) -> None:
+    identity = factory.verifier().verify(factory.sign(factory.access_claims("u1", role="admin", orgs=["o1"])))
+    for read_first in (False, True):
+        if read_first:
+            assert identity.claims["orgs"] == ("o1",)
+        for copied in (copy.deepcopy(identity), pickle.loads(pickle.dumps(identity))):
+            assert copied == identity
+            assert copied.claims == identity.claims
+            assert copied.claims["role"] == "admin"
+        assert dataclasses.asdict(identity)["claims"] == identity.claims
 
 
 def test_identities_of_tokens_issued_in_the_same_second_share_their_datetimes(factory: TokenFactory) -> None:
