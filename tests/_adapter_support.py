@@ -57,6 +57,13 @@ class Recorder:
 async def call_asgi(app: Any, path: str, *, raw_path: bytes | None = None, root_path: str = "", method: str = "GET",
                     headers: Sequence[tuple[bytes, bytes]] = ()) -> int:  # fmt: skip
     """Send one HTTP request straight to an ASGI app (no client to normalise the path); return the status."""
+    sent = await send_asgi(app, path, raw_path=raw_path, root_path=root_path, method=method, headers=headers)
+    return int(next(message["status"] for message in sent if message["type"] == "http.response.start"))
+
+
+async def send_asgi(app: Any, path: str, *, raw_path: bytes | None = None, root_path: str = "", method: str = "GET",
+                    headers: Sequence[tuple[bytes, bytes]] = ()) -> list[dict[str, Any]]:  # fmt: skip
+    """Like :func:`call_asgi`, returning every message the app sent."""
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
         "path": path, "raw_path": raw_path if raw_path is not None else path.encode(), "root_path": root_path,
@@ -71,7 +78,7 @@ async def call_asgi(app: Any, path: str, *, raw_path: bytes | None = None, root_
         sent.append(message)
 
     await app(scope, receive, send)
-    return int(next(message["status"] for message in sent if message["type"] == "http.response.start"))
+    return sent
 
 
 async def connect_websocket(app: Any, path: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> list[dict[str, Any]]:

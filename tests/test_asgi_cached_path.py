@@ -14,7 +14,7 @@ import pytest
 
 from betterauth_jwt.asgi import BetterAuthMiddleware
 from betterauth_jwt.testing import TokenFactory
-from tests._adapter_support import NOW, Recorder, factory
+from tests._adapter_support import NOW, Recorder, factory, send_asgi
 
 
 async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -24,22 +24,8 @@ async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 async def request(app: Any, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict[str, Any]]:
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": "/", "raw_path": b"/", "root_path": "", "query_string": b"", "headers": headers,
-        "server": ("testserver", 80), "client": ("127.0.0.1", 1234),
-    }  # fmt: skip
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    status = int(sent[0]["status"])
-    return status, json.loads(sent[1]["body"])
+    sent = await send_asgi(app, "/", headers=headers)
+    return int(sent[0]["status"]), json.loads(sent[1]["body"])
 
 
 @pytest.fixture

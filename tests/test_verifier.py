@@ -19,6 +19,7 @@ from betterauth_jwt import (
     WrongTokenKindError,
 )
 from betterauth_jwt.testing import TokenFactory, sign_compact
+from tests._support import public_key_encodings
 
 NOW = 1_760_000_000.0
 ALGORITHMS = ["EdDSA", "ES256", "ES512", "RS256", "PS256", "HS256"]
@@ -209,44 +210,12 @@ def test_for_better_auth_refuses_the_default_secret() -> None:
 # -- algorithm confusion ------------------------------------------------------------------------------------------------
 
 
-def _public_key_encodings(factory: TokenFactory) -> dict[str, bytes]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
-    private = factory.private_key
-    assert not isinstance(private, bytes)
-    public = private.public_key()
-    jwk = factory.jwks["keys"][0]
-    encodings = {
-        "pem": public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
-        "der": public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
-        "jwk-json": json.dumps(jwk).encode(),
-        "jwk-json-compact": json.dumps(jwk, separators=(",", ":")).encode(),
-        "jwks-json": json.dumps(factory.jwks).encode(),
-    }
-    if isinstance(public, rsa.RSAPublicKey):
-        n = public.public_numbers().n
-        encodings["raw"] = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        encodings["pkcs1-pem"] = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1)
-    elif isinstance(public, ec.EllipticCurvePublicKey):
-        encodings["raw"] = public.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-        encodings["compressed"] = public.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
-        )
-    else:
-        encodings["raw"] = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    encodings["x-member"] = jwk.get("x", jwk.get("n", "")).encode()
-    return encodings
-
-
 @pytest.mark.parametrize("alg", ["EdDSA", "ES256", "ES512", "RS256", "PS256"])
 @pytest.mark.parametrize("hmac_alg", ["HS256", "HS384", "HS512"])
 def test_hmac_signed_with_the_public_key_is_refused(alg: str, hmac_alg: str) -> None:
     factory = TokenFactory(alg, clock=lambda: NOW)
     verifiers = [factory.verifier(), factory.verifier(algorithms=[alg, "HS256", "HS384", "HS512"])]
-    for name, key_bytes in _public_key_encodings(factory).items():
+    for name, key_bytes in public_key_encodings(factory).items():
         for header in ({"alg": hmac_alg, "kid": factory.kid}, {"alg": hmac_alg}, {"alg": hmac_alg, "typ": "JWT"}):
             token = sign_compact(header, factory.access_claims(), key_bytes)
             for verifier in verifiers:

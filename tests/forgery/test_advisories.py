@@ -43,6 +43,7 @@ from betterauth_jwt import (
     WrongTokenKindError,
 )
 from betterauth_jwt.testing import PrivateKey, b64url, public_jwk, sign_compact
+from tests._support import public_key_encodings
 
 from ._support import NOW, encode_segment, factory, foreign_key, genuine_token, verifier
 
@@ -53,34 +54,6 @@ HMAC = ("HS256", "HS384", "HS512")
 def _hmac_token(header: dict[str, Any], claims: dict[str, Any], secret: bytes) -> str:
     """sign_compact with any HMAC secret, even an empty one (sign_compact itself does not judge secrets)."""
     return sign_compact(header, claims, secret)
-
-
-def _public_key_spellings(alg: str) -> dict[str, bytes]:
-    """Every form in which a verifier's public key is known to the world, i.e. to an attacker."""
-    issuer = factory(alg)
-    private = issuer.private_key
-    assert not isinstance(private, bytes)
-    public = private.public_key()
-    jwk = issuer.jwks["keys"][0]
-    spellings = {
-        "pem-spki": public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
-        "der-spki": public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
-        "openssh": public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH),
-        "jwk-json": json.dumps(jwk).encode(),
-        "jwks-json": json.dumps(issuer.jwks).encode(),
-        "jwk-x-or-n-text": (jwk.get("x") or jwk["n"]).encode(),
-    }
-    if isinstance(public, rsa.RSAPublicKey):
-        spellings["pem-pkcs1"] = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1)
-        numbers = public.public_numbers()
-        spellings["raw-modulus"] = numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")
-    elif isinstance(public, ec.EllipticCurvePublicKey):
-        spellings["raw-point"] = public.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
-    else:
-        spellings["raw"] = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return spellings
 
 
 # -- key confusion -------------------------------------------------------------------------------------------------
@@ -98,7 +71,7 @@ def test_hmac_keyed_with_the_public_key_in_any_encoding_is_refused(alg: str, hma
     issuer = factory(alg)
     check = issuer.verifier()
     claims = issuer.access_claims("admin")
-    for secret in _public_key_spellings(alg).values():
+    for secret in public_key_encodings(issuer).values():
         for header in ({"alg": hmac_alg, "kid": issuer.kid}, {"alg": hmac_alg}, {"alg": hmac_alg, "typ": "JWT"}):
             with pytest.raises(UnsupportedTokenError):
                 check.verify(_hmac_token(header, claims, secret))
@@ -113,7 +86,7 @@ def test_an_hmac_allow_list_cannot_be_granted_to_public_keys(alg: str) -> None:
         Verifier(provider, issuer="i", audience="a", algorithms=["HS256"])
     check = Verifier(provider, issuer=factory(alg).issuer, audience=factory(alg).issuer, algorithms=["HS256", alg])
     assert check.algorithms == frozenset({alg})
-    secret = _public_key_spellings(alg)["pem-spki"]
+    secret = public_key_encodings(factory(alg))["pem"]
     with pytest.raises(UnsupportedTokenError):
         check.verify(_hmac_token({"alg": "HS256", "kid": factory(alg).kid}, factory(alg).access_claims(), secret))
 
