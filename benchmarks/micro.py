@@ -34,7 +34,8 @@ from typing import Any
 
 from benchmarks._contenders import ALGORITHMS, CONTENDERS, FLOOR, OURS, OURS_NO_CACHE, PEERS, Case, disagreements
 from benchmarks._report import table, write_json
-from betterauth_jwt import Verifier, _identity
+from betterauth_jwt import Verifier
+from betterauth_jwt._kinds import identity as _identity
 from betterauth_jwt._verifier import DEFAULT_CACHE_SIZE
 
 # The targets of issue 9: cold verification within this factor of the floor, and a cache hit under this many µs.

@@ -18,14 +18,14 @@ from ._errors import (
     UnsupportedTokenError,
     WrongTokenKindError,
 )
-from ._identity import Identity, TokenKind
-from ._jwk import VerificationKey
-from ._jwks import RemoteJWKS
-from ._keys import KeyProvider, SharedSecret, StaticJWKS
+from ._jose.jwk import VerificationKey
+from ._jose.token import decode_unverified
+from ._keys.fixed import KeyProvider, SharedSecret, StaticJWKS
+from ._keys.remote import RemoteJWKS
+from ._kinds.identity import Identity, TokenKind
 from ._logging import token_fingerprint
-from ._outcome import AuthOutcome, OnOutcome
-from ._token import decode_unverified
 from ._verifier import Verifier
+from ._web.outcome import AuthOutcome, OnOutcome
 
 __version__ = "0.1.0"
 

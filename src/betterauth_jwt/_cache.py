@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ._identity import Identity
+from ._kinds.identity import Identity
 
 # (identity, valid_from, valid_until, generation). A plain tuple: one is built per cache miss, and a NamedTuple's
 # constructor is a Python-level call; unpacking it on a hit is also cheaper than reading three attributes.

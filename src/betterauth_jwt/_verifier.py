@@ -7,14 +7,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import _algorithms as algs
 from ._cache import VerifiedTokenCache
-from ._claims import ClaimsPolicy
 from ._errors import ConfigurationError, InvalidSignatureError
-from ._identity import Identity, TokenKind, identity_from_claims
-from ._jwk import VerificationKey
-from ._keys import KeyProvider, SharedSecret
-from ._token import DEFAULT_MAX_TOKEN_BYTES, ParsedToken, parse_token
+from ._jose import algorithms as algs
+from ._jose.jwk import VerificationKey
+from ._jose.token import DEFAULT_MAX_TOKEN_BYTES, ParsedToken, parse_token
+from ._keys.fixed import KeyProvider, SharedSecret
+from ._kinds.claims import ClaimsPolicy
+from ._kinds.identity import Identity, TokenKind, identity_from_claims
 
 DEFAULT_CACHE_SIZE = 10_000
 BETTER_AUTH_BASE_PATH = "/api/auth"
@@ -132,7 +132,7 @@ class Verifier:
                 raise ConfigurationError("give either secret= or jwks_url=/jwks_options=, not both")
             keys = SharedSecret(secret)
         else:
-            from ._jwks import RemoteJWKS  # the HTTP client is only imported by those who fetch keys
+            from ._keys.remote import RemoteJWKS  # the HTTP client is only imported by those who fetch keys
 
             path = urlsplit(base_url).path.rstrip("/")
             if not path.endswith(BETTER_AUTH_BASE_PATH):

@@ -30,7 +30,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from ._http import (
+from ._verifier import Verifier
+from ._web.authenticator import (
     ANONYMOUS_USER,
     AUTHENTICATOR_SCOPE_KEY,
     DEFAULT_COOKIE_PREFIX,
@@ -39,9 +40,8 @@ from ._http import (
     Credentials,
     Denied,
 )
-from ._outcome import OnOutcome
-from ._paths import PublicPaths
-from ._verifier import Verifier
+from ._web.outcome import OnOutcome
+from ._web.paths import PublicPaths
 
 __all__ = ["BetterAuthMiddleware"]
 

@@ -47,7 +47,9 @@ except ImportError as exc:  # pragma: no cover - exercised without fastapi insta
         "fastapi must be installed to use betterauth_jwt.fastapi: pip install 'betterauth-jwt[fastapi]'"
     ) from exc
 
-from ._http import (
+from ._kinds.identity import Identity
+from ._verifier import Verifier
+from ._web.authenticator import (
     AUTHENTICATOR_SCOPE_KEY,
     DEFAULT_COOKIE_PREFIX,
     DEFAULT_REALM,
@@ -55,10 +57,8 @@ from ._http import (
     Denied,
     Guard,
 )
-from ._identity import Identity
-from ._outcome import OnOutcome
-from ._paths import PublicPaths
-from ._verifier import Verifier
+from ._web.outcome import OnOutcome
+from ._web.paths import PublicPaths
 
 __all__ = [
     "SCHEME_NAME",

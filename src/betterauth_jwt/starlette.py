@@ -31,9 +31,9 @@ except ImportError as exc:  # pragma: no cover - exercised without starlette ins
         "starlette must be installed to use betterauth_jwt.starlette: pip install 'betterauth-jwt[starlette]'"
     ) from exc
 
-from ._http import DEFAULT_COOKIE_PREFIX, DEFAULT_REALM, Authenticator, Denied
-from ._outcome import OnOutcome
 from ._verifier import Verifier
+from ._web.authenticator import DEFAULT_COOKIE_PREFIX, DEFAULT_REALM, Authenticator, Denied
+from ._web.outcome import OnOutcome
 
 __all__ = ["BetterAuthBackend", "BetterAuthError"]
 

@@ -20,11 +20,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from . import _algorithms as algs
-from ._claims import SESSION_CACHE_AUDIENCE, SESSION_CACHE_TYP
-from ._identity import Identity, TokenKind, identity_from_claims
-from ._jwks_server import JWKSServer
-from ._keys import KeyProvider, SharedSecret, StaticJWKS
+from ._jose import algorithms as algs
+from ._keys.fixed import KeyProvider, SharedSecret, StaticJWKS
+from ._kinds.claims import SESSION_CACHE_AUDIENCE, SESSION_CACHE_TYP
+from ._kinds.identity import Identity, TokenKind, identity_from_claims
+from ._testing.jwks_server import JWKSServer
 from ._verifier import Verifier
 
 __all__ = [
@@ -343,7 +343,7 @@ def override_user(app: Any, auth: Any, identity: Identity) -> UserOverride:
     """
     from starlette.requests import HTTPConnection
 
-    from ._http import Credentials, Denied, Guard, identity_scopes
+    from ._web.authenticator import Credentials, Denied, Guard, identity_scopes
     from .fastapi import BetterAuth, _Guarded, _refuse, current_user, optional_user
 
     if not isinstance(auth, BetterAuth):

@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._algorithms import ASYMMETRIC_ALGORITHMS
-from ._errors import BetterAuthJWTError, ConfigurationError, KeysUnavailableError, UnknownKeyError
-from ._jwk import KeySet, VerificationKey
-from ._jwks_http import (
+from .._errors import BetterAuthJWTError, ConfigurationError, KeysUnavailableError, UnknownKeyError
+from .._jose.algorithms import ASYMMETRIC_ALGORITHMS
+from .._jose.jwk import KeySet, VerificationKey
+from .._logging import logger, token_fingerprint
+from .fetch import (
     REQUEST_HEADERS,
     FetchFailed,
     ResponseBody,
@@ -41,8 +42,7 @@ from ._jwks_http import (
     parse_jwks,
     transport_failure,
 )
-from ._keys import select_keys
-from ._logging import logger, token_fingerprint
+from .fixed import select_keys
 
 if TYPE_CHECKING:  # httpx is imported when a RemoteJWKS is built, so `import betterauth_jwt` stays light
     import httpx

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from betterauth_jwt import InvalidTokenError, StaticJWKS, UnknownKeyError, Verifier
-from betterauth_jwt import _algorithms as algs
-from betterauth_jwt._jwk import (
+from betterauth_jwt._jose import algorithms as algs
+from betterauth_jwt._jose.jwk import (
     _ED25519_P,
     _ED25519_SMALL_ORDER_Y,
     MAX_RSA_BITS,
@@ -23,7 +23,7 @@ from betterauth_jwt._jwk import (
 )
 from betterauth_jwt.testing import b64url, generate_private_key, public_jwk, sign_compact
 
-VECTORS = Path(__file__).parent / "vectors" / "wycheproof"
+VECTORS = Path(__file__).parent.parent / "vectors" / "wycheproof"
 
 
 def _refused(jwk: object, reason: str) -> None:
@@ -66,7 +66,7 @@ def test_a_key_verifies_only_its_own_algorithm() -> None:
     key = load_public_jwk(public_jwk(private, "ES256", "k"))
     token = sign_compact({"alg": "ES256"}, b"{}", private)
     signing_input, signature = token.rsplit(".", 1)
-    from betterauth_jwt._token import b64url_decode
+    from betterauth_jwt._jose.token import b64url_decode
 
     assert key.verify("ES256", signing_input.encode(), b64url_decode(signature))
     for other in ("ES384", "HS256", "RS256", "none", "EdDSA"):
@@ -157,7 +157,7 @@ def test_rsa_over_the_maximum_is_refused() -> None:
 
 @pytest.mark.parametrize("e", [1, 2, 65536, 0, (1 << 65) + 1])
 def test_rsa_bad_exponents_are_refused(rsa_jwk: dict[str, str], e: int) -> None:
-    from betterauth_jwt._token import b64url_decode
+    from betterauth_jwt._jose.token import b64url_decode
 
     n = int.from_bytes(b64url_decode(rsa_jwk["n"]), "big")
     with pytest.raises(KeyRejected):
@@ -165,7 +165,7 @@ def test_rsa_bad_exponents_are_refused(rsa_jwk: dict[str, str], e: int) -> None:
 
 
 def test_rsa_even_modulus_is_refused(rsa_jwk: dict[str, str]) -> None:
-    from betterauth_jwt._token import b64url_decode
+    from betterauth_jwt._jose.token import b64url_decode
 
     n = int.from_bytes(b64url_decode(rsa_jwk["n"]), "big")
     _refused(_rsa_with(n ^ 1), "not valid")
@@ -187,7 +187,7 @@ def test_rsa_with_a_foreign_alg_is_refused(rsa_jwk: dict[str, str], alg: str) ->
 
 
 def test_ec_point_not_on_the_curve_is_refused(ec_jwk: dict[str, str]) -> None:
-    from betterauth_jwt._token import b64url_decode
+    from betterauth_jwt._jose.token import b64url_decode
 
     y = bytearray(b64url_decode(ec_jwk["y"]))
     y[-1] ^= 1

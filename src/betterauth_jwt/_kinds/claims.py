@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import _algorithms as algs
-from ._errors import ExpiredTokenError, ImmatureTokenError, InvalidClaimsError, WrongTokenKindError
-from ._identity import TokenKind
+from .._errors import ExpiredTokenError, ImmatureTokenError, InvalidClaimsError, WrongTokenKindError
+from .._jose import algorithms as algs
+from .identity import TokenKind
 
 SESSION_CACHE_TYP = "better-auth.session-cache+jwt"
 SESSION_CACHE_AUDIENCE = "better-auth:session-cache"

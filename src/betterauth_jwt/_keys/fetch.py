@@ -12,10 +12,10 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ._errors import ConfigurationError
-from ._json import JSONError, loads_strict
-from ._jwk import KeyRejected, KeySet
-from ._keys import log_rejected_members
+from .._errors import ConfigurationError
+from .._jose.json import JSONError, loads_strict
+from .._jose.jwk import KeyRejected, KeySet
+from .fixed import log_rejected_members
 
 if TYPE_CHECKING:  # httpx is imported when a RemoteJWKS is built, so `import betterauth_jwt` stays light
     import ssl

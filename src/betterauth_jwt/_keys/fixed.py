@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
-from . import _algorithms as algs
-from ._errors import ConfigurationError, UnknownKeyError, UnsupportedTokenError
-from ._json import JSONError, loads_strict
-from ._jwk import KeyRejected, KeySet, VerificationKey, hmac_key
-from ._logging import logger
+from .._errors import ConfigurationError, UnknownKeyError, UnsupportedTokenError
+from .._jose import algorithms as algs
+from .._jose.json import JSONError, loads_strict
+from .._jose.jwk import KeyRejected, KeySet, VerificationKey, hmac_key
+from .._logging import logger
 
 # Published in Better Auth's documentation and source as defaults: anyone can sign with them.
 _PUBLIC_DEFAULT_SECRETS = frozenset({b"better-auth-secret-12345678901234567890", b"better-auth-secret-123456789"})

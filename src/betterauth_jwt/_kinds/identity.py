@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any, cast
 
-from ._token import decode_payload
+from .._jose.token import decode_payload
 
 
 class TokenKind(enum.Enum):

@@ -29,11 +29,11 @@ from typing import Any
 import pytest
 
 from betterauth_jwt import BetterAuthJWTError, InvalidSignatureError, InvalidTokenError, MalformedTokenError
-from betterauth_jwt._jwk import KeyRejected, KeySet, VerificationKey, hmac_key, load_public_jwk
-from betterauth_jwt._keys import KeyProvider, SharedSecret, StaticJWKS, select_keys
-from betterauth_jwt._token import DEFAULT_MAX_TOKEN_BYTES, _check_header, _check_shape, _json_object, b64url_decode
+from betterauth_jwt._jose.jwk import KeyRejected, KeySet, VerificationKey, hmac_key, load_public_jwk
+from betterauth_jwt._jose.token import DEFAULT_MAX_TOKEN_BYTES, _check_header, _check_shape, _json_object, b64url_decode
+from betterauth_jwt._keys.fixed import KeyProvider, SharedSecret, StaticJWKS, select_keys
 
-VECTORS = Path(__file__).parent / "vectors" / "wycheproof"
+VECTORS = Path(__file__).parent.parent / "vectors" / "wycheproof"
 
 # (file, tcId) -> why our result differs from Wycheproof's expected one. Each is a decision, not a bug.
 DEVIATIONS: dict[tuple[str, int], str] = {

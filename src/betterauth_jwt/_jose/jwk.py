@@ -13,9 +13,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from . import _algorithms as algs
-from ._errors import MalformedTokenError
-from ._token import b64url_decode
+from .._errors import MalformedTokenError
+from . import algorithms as algs
+from .token import b64url_decode
 
 MIN_RSA_BITS = 2048
 MAX_RSA_BITS = 16384

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from ._identity import Identity
-from ._logging import logger
+from .._kinds.identity import Identity
+from .._logging import logger
 
 __all__ = ["ANONYMOUS", "INSUFFICIENT_SCOPE", "MISSING_TOKEN", "OK", "AuthOutcome", "OnOutcome", "report"]
 

@@ -1,4 +1,4 @@
-"""Public paths fail closed: only plain, exactly matching paths skip authentication (betterauth_jwt._paths)."""
+"""Public paths fail closed: only plain, exactly matching paths skip authentication (betterauth_jwt._web.paths)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from betterauth_jwt import ConfigurationError
-from betterauth_jwt._paths import PublicPaths, route_path
+from betterauth_jwt._web.paths import PublicPaths, route_path
 
 PUBLIC = PublicPaths(["/public", "/"], ["/docs", "/static/"])
 

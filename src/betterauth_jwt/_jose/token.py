@@ -12,8 +12,8 @@ import functools
 import re
 from typing import Any, NamedTuple
 
-from ._errors import MalformedTokenError, UnsupportedTokenError
-from ._json import JSONError, loads_strict
+from .._errors import MalformedTokenError, UnsupportedTokenError
+from .json import JSONError, loads_strict
 
 DEFAULT_MAX_TOKEN_BYTES = 16 * 1024
 

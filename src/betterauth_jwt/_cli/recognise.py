@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ._claims import SESSION_CACHE_AUDIENCE, SESSION_CACHE_TYP
-from ._errors import BetterAuthJWTError, InvalidTokenError
-from ._explain import explain
-from ._json import JSONError, loads_strict
-from ._token import b64url_decode, decode_unverified
+from .._errors import BetterAuthJWTError, InvalidTokenError
+from .._jose.json import JSONError, loads_strict
+from .._jose.token import b64url_decode, decode_unverified
+from .._kinds.claims import SESSION_CACHE_AUDIENCE, SESSION_CACHE_TYP
+from .explain import explain
 
 __all__ = ["KIND_DESCRIPTIONS", "TIME_CLAIMS", "Recognised", "recognise", "redact", "relative", "time_report", "utc"]
 

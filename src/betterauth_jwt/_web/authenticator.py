@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal, overload
 
-from ._errors import ConfigurationError, InvalidTokenError, KeysUnavailableError, MalformedTokenError
-from ._identity import Identity, TokenKind, VerifiedClaims
-from ._logging import logger, token_fingerprint
-from ._outcome import ANONYMOUS, INSUFFICIENT_SCOPE, MISSING_TOKEN, OK, AuthOutcome, OnOutcome, report
-from ._verifier import Verifier
+from .._errors import ConfigurationError, InvalidTokenError, KeysUnavailableError, MalformedTokenError
+from .._kinds.identity import Identity, TokenKind, VerifiedClaims
+from .._logging import logger, token_fingerprint
+from .._verifier import Verifier
+from .outcome import ANONYMOUS, INSUFFICIENT_SCOPE, MISSING_TOKEN, OK, AuthOutcome, OnOutcome, report
 
 __all__ = [
     "ANONYMOUS_USER",

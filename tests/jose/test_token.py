@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from betterauth_jwt import MalformedTokenError, UnsupportedTokenError, decode_unverified
-from betterauth_jwt._algorithms import SUPPORTED_ALGORITHMS
-from betterauth_jwt._token import DEFAULT_MAX_TOKEN_BYTES, b64url_decode, parse_token
+from betterauth_jwt._jose.algorithms import SUPPORTED_ALGORITHMS
+from betterauth_jwt._jose.token import DEFAULT_MAX_TOKEN_BYTES, b64url_decode, parse_token
 from betterauth_jwt.testing import b64url
 
 ALLOWED = frozenset({"EdDSA", "HS256"})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._errors import ConfigurationError
+from .._errors import ConfigurationError
 
 __all__ = ["PublicPaths", "route_path"]
 

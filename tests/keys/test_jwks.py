@@ -28,7 +28,7 @@ from betterauth_jwt import (
     UnknownKeyError,
     Verifier,
 )
-from betterauth_jwt._algorithms import ASYMMETRIC_ALGORITHMS
+from betterauth_jwt._jose.algorithms import ASYMMETRIC_ALGORITHMS
 from betterauth_jwt.testing import JWKSServer, TokenFactory, b64url
 
 TTL = 300.0

@@ -16,13 +16,14 @@ from typing import Any
 
 import pytest
 
-from betterauth_jwt import TokenKind, _outcome
-from betterauth_jwt._cli import EXIT_KEYS_UNAVAILABLE, EXIT_OK, EXIT_REJECTED, EXIT_USAGE, run
-from betterauth_jwt._explain import EXPLANATIONS
+from betterauth_jwt import TokenKind
+from betterauth_jwt._cli.explain import EXPLANATIONS
+from betterauth_jwt._cli.main import EXIT_KEYS_UNAVAILABLE, EXIT_OK, EXIT_REJECTED, EXIT_USAGE, run
+from betterauth_jwt._web import outcome as _outcome
 from betterauth_jwt.testing import JWKSServer, TokenFactory, b64url, public_jwk, sign_compact
 
-SRC = Path(__file__).resolve().parent.parent / "src" / "betterauth_jwt"
-FIXTURES = Path(__file__).parent / "fixtures" / "betterauth"
+SRC = Path(__file__).resolve().parents[2] / "src" / "betterauth_jwt"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "betterauth"
 NOW = 1_800_000_000.0
 SECRET = "cli-test-secret-0123456789-abcdefghijklmnop"
 
@@ -393,7 +394,7 @@ def test_allow_insecure_http_is_an_explicit_opt_in() -> None:
 def error_codes() -> set[str]:
     """Every error code the package can raise or send: class defaults and ``code="..."`` arguments in src/."""
     codes: set[str] = set()
-    for path in SRC.glob("*.py"):
+    for path in SRC.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         codes.update(re.findall(r'\bcode(?:: str)? ?= ?"([a-z_]+)"', text))
     codes.discard("error")  # BetterAuthJWTError's placeholder, never raised as such

@@ -1,4 +1,4 @@
-"""The shared HTTP translation: token extraction, RFC 6750 answers, guards, outcomes (betterauth_jwt._http)."""
+"""The shared HTTP translation: token extraction, RFC 6750 answers, guards, outcomes (betterauth_jwt._web.authenticator)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from betterauth_jwt import (
     TokenKind,
     token_fingerprint,
 )
-from betterauth_jwt._http import (
+from betterauth_jwt._web.authenticator import (
     Authenticator,
     Denied,
     Guard,

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from betterauth_jwt import Identity, TokenKind, _identity
-from betterauth_jwt._identity import VerifiedClaims, identity_from_claims
+from betterauth_jwt import Identity, TokenKind
+from betterauth_jwt._kinds import identity as _identity
+from betterauth_jwt._kinds.identity import VerifiedClaims, identity_from_claims
 from betterauth_jwt.testing import TokenFactory
 
 NOW = 1_760_000_000

@@ -21,12 +21,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn, TextIO
 from urllib.parse import unquote
 
-from ._errors import ConfigurationError, InvalidTokenError, KeysUnavailableError
-from ._explain import explain
-from ._identity import Identity, TokenKind
-from ._jwk import KeySet
-from ._logging import logger, token_fingerprint
-from ._recognise import KIND_DESCRIPTIONS, TIME_CLAIMS, recognise, redact, relative, time_report, utc
+from .._errors import ConfigurationError, InvalidTokenError, KeysUnavailableError
+from .._jose.jwk import KeySet
+from .._kinds.identity import Identity, TokenKind
+from .._logging import logger, token_fingerprint
+from .explain import explain
+from .recognise import KIND_DESCRIPTIONS, TIME_CLAIMS, recognise, redact, relative, time_report, utc
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -184,8 +184,8 @@ def _secret(args: argparse.Namespace, environ: Mapping[str, str]) -> str | None:
 
 def build_verifier(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
     """The :class:`Verifier` the options describe; :class:`UsageError` when they do not describe one."""
-    from ._keys import KeyProvider, SharedSecret
-    from ._verifier import Verifier
+    from .._keys.fixed import KeyProvider, SharedSecret
+    from .._verifier import Verifier
 
     kind = TokenKind.SESSION_COOKIE if args.kind == "session-cookie" else TokenKind.ACCESS
     secret = _secret(args, environ)
@@ -209,7 +209,7 @@ def build_verifier(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
         if secret is not None:
             keys = SharedSecret(secret)
         else:
-            from ._jwks import RemoteJWKS
+            from .._keys.remote import RemoteJWKS
 
             keys = RemoteJWKS(args.jwks, allow_insecure_http=args.allow_insecure_http)
         if kind is TokenKind.ACCESS and "issuer" not in options:
@@ -327,7 +327,7 @@ def fetch_jwks(url: str, *, allow_insecure_http: bool = False) -> KeySet:
     Raises :class:`ConfigurationError` for a URL RemoteJWKS refuses and :class:`JWKSFetchFailed` when nothing usable
     came back.
     """
-    from ._jwks import RemoteJWKS
+    from .._keys.remote import RemoteJWKS
 
     with RemoteJWKS(url, allow_insecure_http=allow_insecure_http) as remote:
         try:
@@ -403,7 +403,7 @@ def _insecure_http_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
 
     parser = _Parser(
         prog="betterauth-jwt",

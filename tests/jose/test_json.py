@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from betterauth_jwt._json import MAX_NESTING, JSONError, loads_strict
+from betterauth_jwt._jose.json import MAX_NESTING, JSONError, loads_strict
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def test_nan_and_infinity_literals_are_refused(text: str) -> None:
 
 def test_overflowing_float_becomes_infinity_and_is_left_to_the_claims_policy() -> None:
     # 1e400 is valid JSON syntax; Python reads it as inf. The claims policy refuses it as a NumericDate
-    # (tests/test_claims.py), so the parser need not.
+    # (tests/kinds/test_claims.py), so the parser need not.
     assert math.isinf(loads_strict('{"exp": 1e400}')["exp"])
 
 
