@@ -343,7 +343,8 @@ def override_user(app: Any, auth: Any, identity: Identity) -> UserOverride:
     """
     from starlette.requests import HTTPConnection
 
-    from ._web.authenticator import Credentials, Denied, Guard, identity_scopes
+    from ._web.denial import Denied
+    from ._web.principal import Credentials, Guard, identity_scopes
     from .fastapi import BetterAuth, _Guarded, _refuse, current_user, optional_user
 
     if not isinstance(auth, BetterAuth):
