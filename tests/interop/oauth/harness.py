@@ -222,8 +222,9 @@ class Client:
     client_secret: str | None
     redirect_uri: str | None = None
 
-    def auth(self) -> httpx.BasicAuth | None:
-        return httpx.BasicAuth(self.client_id, self.client_secret) if self.client_secret else None
+    def auth(self) -> httpx.Auth:
+        """HTTP Basic for confidential clients; no authentication (httpx's base Auth) for public ones."""
+        return httpx.BasicAuth(self.client_id, self.client_secret) if self.client_secret else httpx.Auth()
 
     def form(self) -> dict[str, str]:
         """Form fields that identify a public client (confidential ones use HTTP Basic)."""
