@@ -41,7 +41,7 @@ from tests.interop.harness import API_PATH, TEST_SECRET, BetterAuthServer, Harne
 NODE_PROJECT = Path(__file__).resolve().parent
 SERVER_SCRIPT = NODE_PROJECT / "server.mjs"
 
-CONFIGS: tuple[str, ...] = ("default", "issuer-origin")
+CONFIGS: tuple[str, ...] = ("default", "issuer-origin", "mcp")
 # The resource servers the provider issues JWT access tokens for (RFC 8707 identifiers), passed to server.mjs.
 RESOURCE = "https://api.example.test/mcp"
 OTHER_RESOURCE = "https://other.example.test/api"
@@ -68,7 +68,8 @@ FIXTURES = NODE_PROJECT.parent.parent / "fixtures" / "oauth"
 
 def ensure_node_modules(timeout: float = 600.0) -> None:
     """Install this Node project from its lockfile (``npm ci``; .npmrc sets legacy-peer-deps) if not installed yet."""
-    if (NODE_PROJECT / "node_modules" / "@better-auth" / "oauth-provider" / "package.json").is_file():
+    modules = NODE_PROJECT / "node_modules" / "@better-auth"
+    if all((modules / name / "package.json").is_file() for name in ("oauth-provider", "mcp")):
         return
     npm = shutil.which("npm")
     if npm is None:
@@ -88,7 +89,7 @@ def ensure_node_modules(timeout: float = 600.0) -> None:
 def package_versions() -> dict[str, str]:
     """Installed versions of the Better Auth packages (what the lockfile pinned)."""
     versions = {}
-    for name in ("better-auth", "@better-auth/oauth-provider"):
+    for name in ("better-auth", "@better-auth/oauth-provider", "@better-auth/mcp"):
         package_json = NODE_PROJECT / "node_modules" / name / "package.json"
         versions[name] = json.loads(package_json.read_text(encoding="utf-8"))["version"]
     return versions
@@ -99,7 +100,8 @@ class OAuthProviderServer(BetterAuthServer):
 
     ``default``: OAuth tokens' ``iss`` is ``<origin>/api/auth``. ``issuer-origin``: ``jwt.issuer`` is the origin, so
     OAuth tokens share ``iss`` with first-party JWTs, and the origin itself is a configured resource (the confusion
-    case). Each start is a fresh in-memory database (new users, clients, signing keys).
+    case). ``mcp``: ``@better-auth/mcp``'s ``mcp({resource: RESOURCE})`` in place of ``oauthProvider()``, the same
+    provider plus RFC 9728 metadata. Each start is a fresh in-memory database (new users, clients, signing keys).
     """
 
     def __init__(
@@ -393,6 +395,12 @@ class Provider:
         jwks: dict[str, Any] = _check(self.backchannel.get("/jwks"), "GET /jwks").json()
         return jwks
 
+    def protected_resource_metadata(self, resource: str = RESOURCE) -> dict[str, Any]:
+        """RFC 9728 metadata that ``mcp()`` serves on the provider's origin for its resource (``mcp`` only)."""
+        url = f"{self.server.base_url}/.well-known/oauth-protected-resource{urlsplit(resource).path.rstrip('/')}"
+        metadata: dict[str, Any] = _check(self.backchannel.get(url), "protected resource metadata").json()
+        return metadata
+
     def metadata(self) -> dict[str, Any]:
         """The authorization server metadata (RFC 8414) at the issuer-derived well-known path."""
         issuer = urlsplit(self.server.issuer)
@@ -414,7 +422,8 @@ class OAuthTokens:
     ``other_resource``), ``dpop_access_token`` (DPoP-bound user token, ``cnf.jkt`` = ``dpop_jkt``),
     ``machine_access_token`` (client_credentials, ``sub`` = client id), ``dpop_machine_access_token``,
     ``opaque_access_token`` (no resource asked: not a JWT), ``origin_audience_access_token`` (``issuer-origin``
-    only: ``aud`` = the origin). ``introspection`` holds the provider's own RFC 7662 answers.
+    only: ``aud`` = the origin). ``introspection`` holds the provider's own RFC 7662 answers;
+    ``protected_resource_metadata`` the RFC 9728 document of ``mcp`` (None elsewhere).
     """
 
     config: str
@@ -447,6 +456,7 @@ class OAuthTokens:
     introspection_client_id: str
     introspection_client_secret: str
     origin_audience_access_token: str | None = None
+    protected_resource_metadata: dict[str, Any] | None = None
     token_responses: dict[str, dict[str, Any]] = field(default_factory=dict)
     introspection: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -588,6 +598,7 @@ def _issue_tokens(provider: Provider) -> OAuthTokens:
         introspection_client_id=machine.client_id,
         introspection_client_secret=machine.client_secret or "",
         origin_audience_access_token=origin_token,
+        protected_resource_metadata=provider.protected_resource_metadata() if server.config == "mcp" else None,
         token_responses={name: _shape(response) for name, response in responses.items()},
         introspection=introspection,
     )

@@ -2,8 +2,10 @@
 // tests and fixture recorder. harness.py beside this file drives it over HTTP, without a browser.
 //
 // Environment:
-//   OAUTH_CONFIG          "default" (iss = <origin>/api/auth) or "issuer-origin" (jwt.issuer = origin, so OAuth
-//                         tokens carry the same iss as first-party JWTs, and the origin itself is also a resource)
+//   OAUTH_CONFIG          "default" (iss = <origin>/api/auth), "issuer-origin" (jwt.issuer = origin, so OAuth
+//                         tokens carry the same iss as first-party JWTs, and the origin itself is also a resource), or
+//                         "mcp" (@better-auth/mcp's mcp({resource}) instead of oauthProvider(): the same provider plus
+//                         RFC 9728 metadata at /.well-known/oauth-protected-resource[/<resource path>])
 //   PORT                  port on 127.0.0.1 (0 = let the OS pick; the chosen port is printed)
 //   BETTER_AUTH_SECRET    secret (default: a fixed test secret, never use it anywhere real)
 //   OAUTH_RESOURCES       comma-separated resource identifiers (RFC 8707) the provider issues JWTs for
@@ -19,6 +21,7 @@
 //                                 caller's session owns the client. Dynamic registration refuses client_credentials
 //                                 clients and web clients with loopback redirect URIs; this server-only API does not.
 import http from "node:http";
+import { mcp } from "@better-auth/mcp";
 import { oauthProvider } from "@better-auth/oauth-provider";
 import { betterAuth } from "better-auth";
 import { memoryAdapter } from "better-auth/adapters/memory";
@@ -39,15 +42,22 @@ const configuredResources = (process.env.OAUTH_RESOURCES || DEFAULT_RESOURCES)
   .map((value) => value.trim())
   .filter(Boolean);
 
-// Each entry gets the origin and returns {jwtOptions, resources} for that configuration.
+// Each entry gets the origin and returns {jwtOptions, resources, provider} for that configuration.
 const CONFIGS = {
   // The plugin's own default: iss = baseURL + basePath = <origin>/api/auth.
-  default: () => ({ jwtOptions: {}, resources: configuredResources }),
+  default: () => ({ jwtOptions: {}, resources: configuredResources, provider: oauthProvider }),
   // jwt.issuer = origin: OAuth access tokens then share iss with first-party JWTs (iss = aud = origin), and with
   // the origin registered as a resource an OAuth token can even carry aud = origin. The confusion case.
   "issuer-origin": (origin) => ({
     jwtOptions: { jwt: { issuer: origin } },
     resources: [...configuredResources, origin],
+    provider: oauthProvider,
+  }),
+  // The MCP flavour: the first resource is the MCP server's canonical identifier.
+  mcp: () => ({
+    jwtOptions: {},
+    resources: configuredResources,
+    provider: (options) => mcp({ ...options, resource: configuredResources[0] }),
   }),
 };
 
@@ -109,7 +119,7 @@ const server = http.createServer();
 server.listen(requestedPort, "127.0.0.1", () => {
   const port = server.address().port;
   const baseURL = `http://127.0.0.1:${port}`;
-  const { jwtOptions, resources } = makeConfig(baseURL);
+  const { jwtOptions, resources, provider } = makeConfig(baseURL);
 
   const auth = betterAuth({
     baseURL,
@@ -138,7 +148,7 @@ server.listen(requestedPort, "127.0.0.1", () => {
     },
     plugins: [
       jwt(jwtOptions),
-      oauthProvider({
+      provider({
         loginPage: LOGIN_PAGE,
         consentPage: CONSENT_PAGE,
         scopes: SCOPES,

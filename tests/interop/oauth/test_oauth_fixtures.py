@@ -47,4 +47,9 @@ def test_recorded_facts(fixture: dict[str, Any]) -> None:
     assert fixture["claims"]["dpop_access_token"]["cnf"] == {"jkt": fixture["dpop_jkt"]}
     assert ("origin_audience_access_token" in fixture["claims"]) is (fixture["config"] == "issuer-origin")
     assert "introspection_client_secret" not in fixture
-    assert fixture["package_versions"] == {"better-auth": "1.7.24", "@better-auth/oauth-provider": "1.7.5"}
+    assert fixture["package_versions"] == {
+        "better-auth": "1.7.24",
+        "@better-auth/oauth-provider": "1.7.5",
+        "@better-auth/mcp": "1.7.5",
+    }
+    assert (fixture["protected_resource_metadata"] is None) is (fixture["config"] != "mcp")

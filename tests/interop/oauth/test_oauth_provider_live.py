@@ -55,7 +55,8 @@ def userinfo_url(tokens: OAuthTokens) -> str:
 
 
 def test_issuer_per_configuration(oauth_server: OAuthProviderServer, oauth_tokens: OAuthTokens) -> None:
-    expected = {"default": oauth_tokens.base_url + "/api/auth", "issuer-origin": oauth_tokens.base_url}
+    api = oauth_tokens.base_url + "/api/auth"
+    expected = {"default": api, "issuer-origin": oauth_tokens.base_url, "mcp": api}
     assert oauth_tokens.issuer == expected[oauth_server.config]
     for name, token in [*access_tokens(oauth_tokens).items(), ("id_token", oauth_tokens.id_token)]:
         assert decode_unverified(token)[1]["iss"] == oauth_tokens.issuer, name
@@ -241,3 +242,20 @@ def test_introspection(oauth_tokens: OAuthTokens) -> None:
     )
     assert response.status_code == 200
     assert response.json()["active"] is True
+
+
+def test_mcp_protected_resource_metadata(oauth_server: OAuthProviderServer, oauth_tokens: OAuthTokens) -> None:
+    if oauth_server.config != "mcp":
+        assert oauth_tokens.protected_resource_metadata is None
+        return
+    metadata = oauth_tokens.protected_resource_metadata
+    assert metadata is not None
+    assert metadata["resource"] == RESOURCE
+    assert metadata["authorization_servers"] == [oauth_tokens.issuer]
+    assert metadata["bearer_methods_supported"] == ["header"]
+    # Only the resource's own scopes: no openid/profile/email/offline_access.
+    assert metadata["scopes_supported"] == ["todos:read", "todos:write"]
+    assert "EdDSA" in metadata["dpop_signing_alg_values_supported"]
+    # Also at the bare well-known path (the resource's path is optional).
+    bare = httpx.get(oauth_tokens.base_url + "/.well-known/oauth-protected-resource", timeout=10.0)
+    assert bare.json() == metadata
