@@ -18,12 +18,14 @@ import jwt
 import pytest
 
 from betterauth_jwt import decode_unverified
+from tests.interop.harness import HarnessError
 from tests.interop.oauth.harness import (
     NAME,
     OTHER_RESOURCE,
     RESOURCE,
     OAuthProviderServer,
     OAuthTokens,
+    Provider,
 )
 
 # RFC 9068 access token claims as Better Auth sets them for a user (no email/name, no nbf).
@@ -259,3 +261,32 @@ def test_mcp_protected_resource_metadata(oauth_server: OAuthProviderServer, oaut
     # Also at the bare well-known path (the resource's path is optional).
     bare = httpx.get(oauth_tokens.base_url + "/.well-known/oauth-protected-resource", timeout=10.0)
     assert bare.json() == metadata
+
+
+def test_registration_rules(oauth_server: OAuthProviderServer) -> None:
+    """Why the harness registers where it does: what dynamic registration refuses and the admin API allows."""
+    provider = Provider(oauth_server)
+    try:
+        provider.sign_up(email=f"registrar-{oauth_server.config}@example.test")
+        register = oauth_server.api_url + "/oauth2/register"
+        web_loopback = {"redirect_uris": ["http://127.0.0.1:8000/callback"], "token_endpoint_auth_method": "none"}
+        response = httpx.post(register, json=web_loopback, timeout=10.0)
+        assert (response.status_code, response.json()["error"]) == (400, "invalid_redirect_uri")
+        machine = {"grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_basic"}
+        response = httpx.post(register, json=machine, timeout=10.0)
+        assert (response.status_code, response.json()["error"]) == (400, "invalid_client_metadata")
+        # The server-only admin API (with a session) creates both kinds.
+        created = provider.admin_create_client(**machine, client_credentials_scopes=["todos:read"])
+        assert created.client_secret
+        native = provider.admin_create_client(
+            application_type="native",
+            redirect_uris=["http://127.0.0.1:8000/callback"],
+            token_endpoint_auth_method="client_secret_basic",
+        )
+        assert native.client_secret
+        assert native.redirect_uri == "http://127.0.0.1:8000/callback"
+        # Redirect URI rules are the same for both: a web client on loopback is refused by the admin API too.
+        with pytest.raises(HarnessError, match=r"HTTP 400.*invalid_redirect_uri"):
+            provider.admin_create_client(redirect_uris=["http://127.0.0.1:8000/callback"])
+    finally:
+        provider.close()
