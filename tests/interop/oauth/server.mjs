@@ -14,12 +14,14 @@
 // Prints exactly one line "READY <port>" on stdout once listening; logs go to stderr. Storage is Better Auth's
 // in-memory adapter: every start is a fresh database (new users, clients and signing keys).
 //
-// Test-only extras, answered on loopback connections only:
+// The server listens on 127.0.0.1 and answers loopback connections only. Test-only extras:
 //   GET  /sign-in, GET /consent   the provider's loginPage and consentPage: they only say where the harness must
 //                                 POST (a real app renders a form here)
 //   POST /test/admin-client       JSON body = adminCreateOAuthClient's body; forwards the request's cookies so the
-//                                 caller's session owns the client. Dynamic registration refuses client_credentials
-//                                 clients and web clients with loopback redirect URIs; this server-only API does not.
+//                                 caller's session owns the client (the API requires one). Unauthenticated dynamic
+//                                 registration refuses client_credentials clients; this server-only API creates them.
+//                                 Redirect URI rules are the same for both: web clients need https on a non-loopback
+//                                 host, http loopback is for application_type "native" only.
 import http from "node:http";
 import { mcp } from "@better-auth/mcp";
 import { oauthProvider } from "@better-auth/oauth-provider";
