@@ -52,3 +52,26 @@ def test_package_is_typed() -> None:
     from importlib.resources import files
 
     assert files("betterauth_jwt").joinpath("py.typed").is_file()
+
+
+def test_dir_lists_the_public_names_only() -> None:
+    # Private submodules (bound as attributes by the imports in __init__) and helpers such as contextlib stay out of
+    # dir() and tab completion; the dunders a module always has may stay.
+    shown = {name for name in dir(betterauth_jwt) if not (name.startswith("__") and name.endswith("__"))}
+    assert shown == set(betterauth_jwt.__all__)
+    assert "__version__" in dir(betterauth_jwt)
+
+
+def test_private_submodules_stay_importable() -> None:
+    from betterauth_jwt._web import credentials
+
+    assert credentials.bearer_token is not None
+
+
+def test_str_of_an_error_does_not_repeat_its_code() -> None:
+    error = betterauth_jwt.ConfigurationError("the secret is too short")
+    assert str(error) == "the secret is too short"
+    assert error.code == "configuration_error"
+    coded = betterauth_jwt.InvalidTokenError("the token has expired", code="token_expired")
+    assert str(coded) == coded.description
+    assert "token_expired" not in str(coded)

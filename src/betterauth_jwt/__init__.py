@@ -71,4 +71,10 @@ for _name in __all__:
     if hasattr(_obj, "__module__"):
         with contextlib.suppress(AttributeError, TypeError):
             _obj.__module__ = __name__
-del _name, _obj
+del _name, _obj, contextlib
+
+
+def __dir__() -> list[str]:
+    # PEP 562: dir() and tab completion list the public names, not the private submodules the imports above bound as
+    # attributes (_errors, _jose, ...) nor helpers such as ``annotations``. The submodules stay importable.
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__") and name.endswith("__"))})

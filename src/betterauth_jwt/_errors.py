@@ -59,7 +59,9 @@ class BetterAuthJWTError(Exception):
         if code is not None:
             self.code = code
         self.description = description
-        super().__init__(f"{self.code}: {description}")
+        # The message is the description alone: a traceback already names the class, and ``code`` is an attribute,
+        # so ``ConfigurationError: configuration_error: ...`` would say the same thing twice.
+        super().__init__(description)
 
 
 class InvalidTokenError(BetterAuthJWTError):
@@ -97,7 +99,39 @@ class ImmatureTokenError(InvalidTokenError):
 
 
 class InvalidClaimsError(InvalidTokenError):
+    """A claim is missing, mistyped or not the accepted value. For ``invalid_issuer`` and ``invalid_audience`` the
+    token's value (``actual``) and the accepted ones (``expected``) are kept for logs and the CLI (:attr:`mismatch`);
+    the description, which a client may see, stays generic."""
+
     code = "invalid_claim"
+
+    def __init__(
+        self,
+        description: str,
+        *,
+        code: str | None = None,
+        claim: str | None = None,
+        actual: object = None,
+        expected: Iterable[str] = (),
+    ) -> None:
+        super().__init__(description, code=code)
+        self.claim = claim
+        self.actual = actual
+        self.expected = tuple(sorted(expected))
+
+    @property
+    def mismatch(self) -> str | None:
+        """``iss 'https://a.example' (accepted: 'https://b.example')``: values only, each shortened, never the token."""
+        if self.claim is None:
+            return None
+        accepted = ", ".join(_short(value) for value in self.expected) or "none configured"
+        return f"{self.claim} {_short(self.actual)} (accepted: {accepted})"
+
+
+def _short(value: object, limit: int = 120) -> str:
+    # repr() escapes control characters a hostile token may carry; the cap keeps a huge claim from flooding a log line.
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class WrongTokenKindError(InvalidTokenError):

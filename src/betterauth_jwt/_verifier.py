@@ -22,6 +22,7 @@ from ._kinds.claims import Profile
 from ._kinds.identity import Identity, TokenKind
 from ._kinds.oauth import AccessGrant, OAuthProfile, parse_scope
 from ._kinds.session_cache import SessionCacheProfile
+from ._logging import logger, token_fingerprint
 
 __all__ = ["DEFAULT_CACHE_SIZE", "OAuthVerifier", "TokenPipeline", "Verifier"]
 
@@ -133,7 +134,14 @@ class TokenPipeline(Generic[Result]):
         else:
             raise InvalidSignatureError("the token's signature does not verify")
         profile = self._profile
-        valid_from, valid_until = profile.check(parsed.alg, parsed.typ, parsed.claims, now)
+        try:
+            valid_from, valid_until = profile.check(parsed.alg, parsed.typ, parsed.claims, now)
+        except InvalidClaimsError as exc:
+            if exc.mismatch is not None:
+                # The commonest configuration mistake (iss/aud from another origin): the values settle it, so the log
+                # says them; the client's description stays generic, and the token appears only as its fingerprint.
+                logger.info("token %s refused: %s: %s", token_fingerprint(token), exc.code, exc.mismatch)
+            raise
         result = profile.build(parsed.claims, parsed.payload_segment)
         # Stored under the generation read *before* the key lookup: if the keys changed meanwhile, the entry is stale.
         self._cache.put(token, result, valid_from, valid_until, generation)

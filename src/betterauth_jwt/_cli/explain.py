@@ -6,7 +6,7 @@ a terminal or the docs.
 
 from __future__ import annotations
 
-__all__ = ["EXPLANATIONS", "explain"]
+__all__ = ["EXPLANATIONS", "MALFORMED_CASES", "explain"]
 
 EXPLANATIONS: dict[str, str] = {
     "invalid_token": "The token was rejected. The more specific code, when there is one, says why.",
@@ -26,6 +26,10 @@ EXPLANATIONS: dict[str, str] = {
     "encrypted_token": (
         "The token is encrypted (JWE): Better Auth's cookieCache strategy 'jwe'. Only signed tokens can be verified: "
         "use cookieCache strategy 'jwt', or send a JWT-plugin access token."
+    ),
+    "no_bearer_scheme": (
+        "The Authorization header holds a token without the Bearer scheme. Send 'Authorization: Bearer <token>': "
+        "'Bearer', one space, then the JWT."
     ),
     "malformed_authorization": (
         "The Authorization header is not exactly 'Bearer <token>': two headers, two tokens, a comma, quotes or stray "
@@ -114,6 +118,67 @@ EXPLANATIONS: dict[str, str] = {
 }
 
 
-def explain(code: str) -> str:
-    """The explanation for ``code``; a generic one for codes this version does not know."""
+# ``malformed_token`` covers many different faults; the CLI says which one, keyed by a fragment of the description
+# that _jose/token.py raises (tests/cli/test_cli_onramp.py pins one line per case).
+MALFORMED_CASES: tuple[tuple[str, str], ...] = (
+    ("is empty", "The value is empty: nothing was pasted, or the client sent 'Bearer ' with no token after it."),
+    (
+        "non-ASCII",
+        "A JWT is plain ASCII, and this value has other characters: it was copied from a rendered page (a smart "
+        "quote, an ellipsis, a non-breaking space). Copy it again from the raw response or the network tab.",
+    ),
+    (
+        "three dot-separated parts",
+        "A JWT has exactly three parts separated by two dots (header.payload.signature). This value has another "
+        "number of parts: it was cut short when copied, or it is another value (an id, a refresh token, a cookie).",
+    ),
+    (
+        "not unpadded base64url",
+        "A part has characters outside base64url (A-Z a-z 0-9 - _): '=' padding, '+' or '/' of standard base64, "
+        "whitespace or a line break. The value was changed on the way (wrapped, URL-encoded, re-encoded).",
+    ),
+    (
+        "not canonical base64url",
+        "A part's last character was changed: a token is accepted only in the one spelling it was signed in. The "
+        "value was edited by hand or by a tool.",
+    ),
+    (
+        "header is not strict JSON",
+        "The first part decodes but is not strict JSON (a duplicate key, NaN, a trailing comma): no JWT library "
+        "writes that; the token was made by hand or edited.",
+    ),
+    (
+        "payload is not strict JSON",
+        "The second part (the claims) decodes but is not strict JSON (a duplicate key, NaN, a trailing comma): the "
+        "token was made by hand or edited.",
+    ),
+    (
+        "header is not a JSON object",
+        "The first part is JSON but not an object: not a JWT header, so this value is not a JWT.",
+    ),
+    (
+        "payload is not a JSON object",
+        "The second part is JSON but not an object: a JWT's claims are always an object, so this is not a JWT.",
+    ),
+    ("has no alg", "The header has no 'alg' (the signature algorithm): not a JWS; Better Auth always sets it."),
+    (
+        "kid is not",
+        "The header's kid (which key signed it) is null, empty, not a string or very long: Better Auth writes the "
+        "key's id as a string, so the token was made elsewhere or edited.",
+    ),
+    ("typ is not", "The header's typ is not a string: the token was made by hand or edited."),
+    (
+        "empty signature",
+        "The third part (the signature) is empty: an unsigned token, or one cut short after the second dot.",
+    ),
+)
+
+
+def explain(code: str, description: str | None = None) -> str:
+    """The explanation for ``code``; a generic one for codes this version does not know. With the error's
+    ``description``, a ``malformed_token`` is explained case by case."""
+    if code == "malformed_token" and description:
+        for fragment, text in MALFORMED_CASES:
+            if fragment in description:
+                return text
     return EXPLANATIONS.get(code, EXPLANATIONS["invalid_token"])

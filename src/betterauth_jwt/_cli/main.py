@@ -16,11 +16,21 @@ from typing import NoReturn, TextIO
 from .._logging import logger
 from .inspect import cmd_inspect
 from .jwks import cmd_jwks
-from .output import Output, printable
-from .parser import EXIT_KEYS_UNAVAILABLE, EXIT_OK, EXIT_REJECTED, EXIT_USAGE, UsageError, make_parser
+from .output import Output, flag_names, printable
+from .parser import (
+    EXIT_INTERRUPTED,
+    EXIT_KEYS_UNAVAILABLE,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_USAGE,
+    UsageError,
+    make_parser,
+)
 from .verify import cmd_verify
 
-__all__ = ["EXIT_KEYS_UNAVAILABLE", "EXIT_OK", "EXIT_REJECTED", "EXIT_USAGE", "main", "run"]
+__all__ = ["EXIT_INTERRUPTED", "EXIT_KEYS_UNAVAILABLE", "EXIT_OK", "EXIT_REJECTED", "EXIT_USAGE", "main", "run"]
+
+PASTE_PROMPT = "paste the token, then Ctrl-D (Ctrl-Z and Enter on Windows)"
 
 
 def run(
@@ -52,18 +62,37 @@ def run(
     if args.verbose:
         logger.setLevel(logging.DEBUG)
     try:
+        if getattr(args, "token", None) == "-" and _is_terminal(stdin):
+            # Reading standard input from a terminal looks like a hang unless the reader is told what to do.
+            stderr.write(PASTE_PROMPT + "\n")
+            stderr.flush()
         if args.command == "inspect":
             return cmd_inspect(args, stdin, out, clock)
         if args.command == "verify":
             return cmd_verify(args, stdin, out, clock, environ)
         return cmd_jwks(args, out)
     except UsageError as exc:
-        stderr.write(f"betterauth-jwt {args.command}: error: {printable(str(exc))}\n")
+        stderr.write(f"betterauth-jwt {args.command}: error: {printable(flag_names(str(exc)))}\n")
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        # Ctrl-C at a prompt, while pasting or during a fetch: the user chose to stop, a traceback would be noise.
+        stderr.write("\n")
+        return EXIT_INTERRUPTED
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous_level)
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream: not a terminal
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    sys.exit(run(argv))
+    try:
+        code = run(argv)
+    except KeyboardInterrupt:  # before run() took over (argument parsing, imports)
+        code = EXIT_INTERRUPTED
+    sys.exit(code)

@@ -1,7 +1,8 @@
 """The ``betterauth-jwt`` command line's arguments: the parser, the exit codes, usage errors, and reading the token.
 
 Exit codes (documented in docs/cli.md): 0 success, 1 the token (or key set) was rejected, 2 usage or configuration
-error, 3 the keys could not be obtained (:class:`KeysUnavailableError`, an outage rather than a bad token).
+error, 3 the keys could not be obtained (:class:`KeysUnavailableError`, an outage rather than a bad token), 130
+interrupted (Ctrl-C, as a shell reports SIGINT).
 
 Secrets never come from the command line (they would land in shell history and ``ps``): ``--secret-env VAR`` or a hidden
 prompt; the parser never repeats an unrecognised argument.
@@ -17,6 +18,7 @@ EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
 EXIT_KEYS_UNAVAILABLE = 3
+EXIT_INTERRUPTED = 130
 
 _MAX_INPUT_CHARS = 1024 * 1024
 
@@ -72,7 +74,10 @@ def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="betterauth-jwt",
         description="Inspect and verify Better Auth tokens, and check a JWKS.",
-        epilog="Exit codes: 0 ok, 1 token or key set rejected, 2 usage or configuration error, 3 keys unavailable.",
+        epilog=(
+            "Exit codes: 0 ok, 1 token or key set rejected, 2 usage or configuration error, 3 keys unavailable, "
+            "130 interrupted."
+        ),
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"betterauth-jwt {__version__}")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
-import sys
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
-from .._errors import ConfigurationError, InvalidTokenError, KeysUnavailableError
+from .._errors import ConfigurationError, InvalidClaimsError, InvalidTokenError, KeysUnavailableError
+from .._jose.token import decode_unverified
 from .._kinds.identity import Identity, TokenKind
 from .._logging import token_fingerprint
 from .explain import explain
@@ -24,13 +26,24 @@ def _secret(args: argparse.Namespace, environ: Mapping[str, str]) -> str | None:
             raise UsageError(f"the environment variable {args.secret_env} is not set or empty")
         return value
     if args.secret_prompt:
-        if not sys.stdin.isatty() and args.token == "-":
-            raise UsageError("--secret-prompt needs a terminal; with the token on standard input use --secret-env")
-        value = getpass.getpass("Better Auth secret (hidden): ")
-        if not value:
-            raise UsageError("no secret entered")
-        return value
+        return _prompt_secret()
     return None
+
+
+NO_SECRET = "no secret given: --secret-prompt reads it from a terminal; without one, use --secret-env VAR"
+
+
+def _prompt_secret() -> str:
+    try:
+        with warnings.catch_warnings():
+            # Without a terminal getpass falls back to reading standard input *with echo*, warning first: stop there.
+            warnings.simplefilter("error", getpass.GetPassWarning)
+            value = getpass.getpass("Better Auth secret (hidden): ")
+    except (EOFError, getpass.GetPassWarning):  # Ctrl-D at the prompt, or no terminal at all
+        value = ""
+    if not value:
+        raise UsageError(NO_SECRET)
+    return value
 
 
 def build_verifier(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
@@ -107,7 +120,7 @@ def cmd_verify(
     try:
         identity = verifier.verify(token)
     except InvalidTokenError as exc:
-        return report_rejection(out, exc, token, verified=True)
+        return report_rejection(out, exc, token, verified=True, hints=_hints(exc, token, verifier, args))
     except KeysUnavailableError as exc:
         return _report_outage(out, exc)
     finally:
@@ -127,6 +140,30 @@ def cmd_verify(
         out.line(f"{label:<16}{utc(when.timestamp())} ({relative(when.timestamp(), now)})")
     out.block("claims", claims)
     return EXIT_OK
+
+
+def _hints(exc: InvalidTokenError, token: str, verifier: Any, args: argparse.Namespace) -> list[str]:
+    """What to change on this command line for this token, when the refusal says it (values, never the token)."""
+    if exc.code == "unsupported_algorithm":
+        alg: object = None
+        with contextlib.suppress(InvalidTokenError):
+            alg = decode_unverified(token)[0].get("alg")
+        if not isinstance(alg, str):
+            return []
+        allowed = ", ".join(sorted(verifier.algorithms))
+        hint = f"the token is signed with {alg}; this verifier allows {allowed}"
+        if alg.startswith("HS") and not (args.secret_env or args.secret_prompt):
+            hint += (
+                f". An {alg} token is signed with Better Auth's secret, not a key from the JWKS: verify it with "
+                "--secret-env BETTER_AUTH_SECRET (or --secret-prompt)" + (" instead of --jwks" if args.jwks else "")
+            )
+        return [hint]
+    if isinstance(exc, InvalidClaimsError) and isinstance(exc.actual, str):
+        if exc.code == "invalid_issuer":
+            return [f"if {exc.actual!r} is your Better Auth server's origin, pass --issuer {exc.actual}"]
+        if exc.code == "invalid_audience":
+            return [f"if the token is meant for this service, pass --audience {exc.actual}"]
+    return []
 
 
 def _report_outage(out: Output, exc: KeysUnavailableError) -> int:

@@ -95,21 +95,33 @@ def check_issuer(claims: Mapping[str, Any], issuer: str | None) -> None:
         raise InvalidClaimsError("the 'iss' claim is missing", code="missing_claim")
     # Exact comparison: prefix or substring matching let https://app.example.com.evil pass (CVE-2024-53861 class).
     if claims["iss"] != issuer:
-        raise InvalidClaimsError("the token was issued by another issuer", code="invalid_issuer")
+        raise InvalidClaimsError(
+            "the token was issued by another issuer",
+            code="invalid_issuer",
+            claim="iss",
+            actual=claims["iss"],
+            expected=(issuer,) if issuer else (),
+        )
 
 
 def check_audience(claims: Mapping[str, Any], accepted: frozenset[str]) -> None:
     aud = claims.get("aud")
     if type(aud) is str:  # the usual shape, decided without building a list
         if aud not in accepted:
-            raise InvalidClaimsError("the token is meant for another audience", code="invalid_audience")
+            raise _audience_error(aud, accepted)
         return
     if aud is None:
         raise InvalidClaimsError("the 'aud' claim is missing", code="missing_claim")
     if not isinstance(aud, list) or not aud or not all(isinstance(v, str) for v in aud):
         raise InvalidClaimsError("the 'aud' claim is not a string or a list of strings", code="invalid_audience")
     if accepted.isdisjoint(aud):
-        raise InvalidClaimsError("the token is meant for another audience", code="invalid_audience")
+        raise _audience_error(aud, accepted)
+
+
+def _audience_error(aud: object, accepted: frozenset[str]) -> InvalidClaimsError:
+    return InvalidClaimsError(
+        "the token is meant for another audience", code="invalid_audience", claim="aud", actual=aud, expected=accepted
+    )
 
 
 def foreign_kind(typ: str | None, claims: Mapping[str, Any]) -> str | None:

@@ -22,6 +22,10 @@ _SCHEME = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: |$)")
 _BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9._~+/-]+=*)")
 COOKIE_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 USUAL_BEARER = (b"Bearer ", b"bearer ")
+# A compact JWS or JWE pasted as the whole header value, with no scheme: '{"' base64url-encoded is "eyJ".
+_BARE_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){2}(?:(?:\.[A-Za-z0-9_-]*){2})?")
+# Better Auth's signed session_token cookie as the browser stores it: "<token>.<base64 HMAC>", URL-encoded ("=" as %3D).
+_ENCODED_SESSION_COOKIE = re.compile(r"[A-Za-z0-9]{16,128}\.[A-Za-z0-9+/%]{42,140}")
 
 
 def bearer_token(headers: list[tuple[bytes, bytes]], max_bytes: int) -> str | None:
@@ -39,6 +43,12 @@ def bearer_token(headers: list[tuple[bytes, bytes]], max_bytes: int) -> str | No
     match = _BEARER.fullmatch(text)
     if match is not None:  # the usual case, settled in one match; anything else is judged step by step below
         return match.group(1)
+    if _BARE_JWT.fullmatch(text):
+        # Without this, the JWT would pass for an unknown scheme and the client would hear "authentication required".
+        raise MalformedTokenError(
+            "the Authorization header has no Bearer scheme: send 'Authorization: Bearer <token>'",
+            code="no_bearer_scheme",
+        )
     scheme = _SCHEME.match(text)
     if scheme is None:
         raise MalformedTokenError(
@@ -46,6 +56,14 @@ def bearer_token(headers: list[tuple[bytes, bytes]], max_bytes: int) -> str | No
         )
     if scheme.group(1).lower() != "bearer":
         return None  # another scheme carries no bearer token (RFC 6750 section 3.1: answered without an error code)
+    credentials = text[scheme.end() :].lstrip(" ")
+    if "%" in credentials and _ENCODED_SESSION_COOKIE.fullmatch(credentials):
+        # "%" is not in RFC 6750's b64token, so this is refused here, before the token is looked at: say what it is.
+        raise MalformedTokenError(
+            "this is Better Auth's session cookie (the URL-encoded session_token value), not a JWT: send the token from "
+            "/api/auth/token (or the set-auth-jwt header)",
+            code="not_a_jwt",
+        )
     raise MalformedTokenError(
         "the Authorization header must be exactly 'Bearer <token>'", code="malformed_authorization"
     )
