@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import inspect
+import os
 import re
 import secrets
 import subprocess
@@ -156,3 +157,75 @@ def test_site_builds_in_strict_mode(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "site" / "troubleshooting" / "index.html").is_file()
+
+
+# -- blocks as a reader runs them -----------------------------------------------------------------------------------
+
+REPL_FAILURE = re.compile(r"^(Traceback|\w+Error\b|\w+Exception\b)", re.MULTILINE)
+
+
+def paste_into_asyncio_repl(source: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Feed ``source`` line by line to ``python -m asyncio``, as a reader pasting the blocks would."""
+    env = {**os.environ, "BETTER_AUTH_SECRET": secrets.token_urlsafe(32), "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "asyncio"], input=source, cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+AWAIT_PAGES = [page for page in PAGES if any("await " in block.source for block in python_blocks(page))]
+
+
+@pytest.mark.parametrize("page", AWAIT_PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_pages_with_await_run_as_pasted_into_python_m_asyncio(page: Path, tmp_path: Path) -> None:
+    # docs/index.md promises it: the REPL ends a compound statement at a blank line, so a blank line inside a function
+    # or a `with` block, or a statement right after a top-level loop, breaks there though it runs as a module.
+    source = "".join(block.source + "\n" for block in python_blocks(page) if block.skip_reason is None)
+    result = paste_into_asyncio_repl(source, tmp_path)
+    assert not REPL_FAILURE.search(result.stderr), result.stderr[-4000:]
+
+
+def test_the_repl_check_catches_a_failure(tmp_path: Path) -> None:
+    broken = "async def main():\n    x = 1\n\n    return x\n\nassert await main() == 2\n"
+    assert REPL_FAILURE.search(paste_into_asyncio_repl(broken, tmp_path).stderr)
+
+
+def test_readme_opens_with_a_block_that_runs_as_pasted() -> None:
+    first = python_blocks(ROOT / "README.md")[0]
+    assert first.skip_reason is None
+    ast.parse(first.source)  # plain Python: no top-level await, so it runs in a module, a REPL or uvicorn
+    assert "FastAPI(" in first.source
+    assert "Verifier.for_better_auth(" in first.source
+
+
+def test_docs_index_says_how_the_blocks_run() -> None:
+    text = " ".join((DOCS / "index.md").read_text(encoding="utf-8").split())
+    assert "python -m asyncio" in text
+    assert "build on each other" in text
+
+
+def _top_level_calls(source: str) -> list[str]:
+    allowed = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return [ast.dump(node)[:60] for node in ast.parse(source).body if not isinstance(node, allowed)]
+
+
+def test_test_files_in_the_docs_start_nothing_when_pytest_imports_them(tmp_path: Path) -> None:
+    # A block that starts with "# test_....py" or "# conftest.py" is a file the reader saves: collecting it must not
+    # start a server. Only imports, functions and classes at the top level; then pytest really runs it.
+    files = {}
+    for page in PAGES:
+        for block in python_blocks(page):
+            name = re.match(r"# ((?:test_\w+|conftest)\.py)\n", block.source)
+            if name:
+                assert _top_level_calls(block.source) == [], f"{block.where}: {name[1]} runs code at import"
+                files[name[1]] = block.source
+    assert "test_me.py" in files
+    for name, source in files.items():
+        (tmp_path / name).write_text(source, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
