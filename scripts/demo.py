@@ -28,6 +28,7 @@ import argparse
 import contextlib
 import fcntl
 import importlib.util
+import json
 import os
 import secrets
 import shutil
@@ -67,6 +68,9 @@ STARTUP_TIMEOUT = {"production": 60.0, "dev": 240.0}  # `next dev` compiles each
 STOP_TIMEOUT = 20.0
 
 
+NEXT_BIND_HOST = "127.0.0.1"  # the front end listens on loopback only; Next prints its URL with this host
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """Everything both processes must agree on."""
@@ -87,6 +91,12 @@ class StackConfig:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def browser_url(self) -> str:
+        """The front end as ``next start -H 127.0.0.1`` prints it ("- Local: http://127.0.0.1:3000"); the same server
+        as :attr:`web_url`, which Better Auth trusts as well (lib/config.ts trustedOrigins)."""
+        return f"http://{NEXT_BIND_HOST}:{self.web_port}"
 
 
 def frontend_settings(config: StackConfig) -> dict[str, str]:
@@ -187,7 +197,7 @@ def next_command(config: StackConfig, *, dev: bool = False) -> list[str]:
     """``next start`` (or ``next dev``) itself, as ``npm start`` / ``npm run dev`` run it, minus npm and its shell:
     on SIGTERM those two exit at once, and the server would finish shutting down orphaned, unobserved."""
     next_bin = FRONTEND_DIR / "node_modules" / ".bin" / "next"
-    return [str(next_bin), "dev" if dev else "start", "-H", "127.0.0.1", "-p", str(config.web_port)]
+    return [str(next_bin), "dev" if dev else "start", "-H", NEXT_BIND_HOST, "-p", str(config.web_port)]
 
 
 class SetupError(Exception):
@@ -400,17 +410,38 @@ def describe(config: StackConfig, data_kept: bool) -> str:
     else:
         how = "HS256 tokens signed by Better Auth's custom signer with the shared BETTER_AUTH_SECRET"
     data = f"{config.data_dir}" + ("" if data_kept else " (temporary, removed on exit; --data-dir keeps it)")
+    app = config.browser_url
     return "\n".join(
         [
             "",
             f"  Demo running, {config.mode} mode: {how}.",
-            f"  Open the app:  {config.web_url}",
+            f"  Open the app:  {app}   (as Next prints it; {config.web_url} is the same server)",
             f"  Todo API:      {config.api_url}   (Swagger UI: {config.api_url}/docs)",
             f"  Data:          {data}",
+            "",
+            "  A token for Swagger UI's Authorize button or curl (Better Auth signs it):",
+            f"    in the browser: sign up or sign in at {app}, then open {app}/api/auth/token",
+            '    and copy the "token" value (a JWT, valid 15 minutes). From a shell, with an account made in the app:',
+            *(f"      {line}" for line in token_recipe(config)),
+            "",
             "  Press Ctrl-C to stop both.",
             "",
         ]
     )
+
+
+def token_recipe(config: StackConfig, email: str = "you@example.com", password: str = "your password") -> list[str]:
+    """Shell lines that sign in with Better Auth's session cookie and fetch a JWT for the API (tests run them)."""
+    app = config.browser_url
+    body = json.dumps({"email": email, "password": password})
+    return [
+        # Better Auth refuses a sign-in without an Origin header it trusts (MISSING_OR_NULL_ORIGIN).
+        f"curl -s -c cookies.txt -H 'Origin: {app}' -H 'Content-Type: application/json' -d '{body}' "
+        f"{app}/api/auth/sign-in/email >/dev/null",
+        f"TOKEN=$(curl -s -b cookies.txt {app}/api/auth/token | "
+        + """python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')""",
+        f'curl -s {config.api_url}/api/tasks -H "Authorization: Bearer $TOKEN"',
+    ]
 
 
 def run(args: argparse.Namespace) -> int:

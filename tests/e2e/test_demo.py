@@ -126,6 +126,7 @@ def assert_wired(run: DemoRun, mode: str) -> None:
         created = api.post("/api/tasks", json={"title": "From the demo test"})
         assert created.status_code == 201
         assert api.get("/api/tasks").json()["total"] == 1
+    assert_banner_recipe_gets_a_token(run, "demo-user@example.test", "a demo password 123")
     preflight = httpx.options(
         f"{run.api_url}/api/tasks",
         headers={
@@ -137,6 +138,22 @@ def assert_wired(run: DemoRun, mode: str) -> None:
     )
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == run.web_url
+
+
+def assert_banner_recipe_gets_a_token(run: DemoRun, email: str, password: str) -> None:
+    """The banner's app URL is the one Next prints, and its shell recipe (sign in, /api/auth/token, call the API) works
+    as printed, with the reader's account filled in."""
+    output = run.output()
+    banner_url = output.split("Open the app:", 1)[1].split()[0]
+    next_url = output.split("- Local:", 1)[1].split()[0]
+    assert banner_url == next_url, (banner_url, next_url)
+    recipe = output.split("From a shell, with an account made in the app:\n", 1)[1].split("\n\n", 1)[0]
+    script = recipe.replace("you@example.com", email).replace("your password", password)
+    workdir = run.data_dir / "recipe"
+    workdir.mkdir(exist_ok=True)
+    done = subprocess.run(["bash", "-euc", script], cwd=workdir, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["total"] == 1  # the task created above, listed with the recipe's token
 
 
 def jwt_header(token: str) -> dict[str, str]:
