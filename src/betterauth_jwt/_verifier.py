@@ -35,6 +35,19 @@ def _remote_keys(base_url: str, url: str | None, options: Mapping[str, Any] | No
     return RemoteJWKS(url or jwks_url(base_url), **(options or {}))
 
 
+def _required_scopes(value: Iterable[str]) -> frozenset[str]:
+    """``required_scopes`` as a set: a space-separated string or scope names, each one RFC 6749 scope-token."""
+    try:
+        names = (value.split(" ") if value else []) if isinstance(value, str) else list(value)
+        if all(isinstance(name, str) and name and " " not in name for name in names):
+            return parse_scope(" ".join(names))
+    except (TypeError, InvalidClaimsError):  # here a configuration mistake, not a bad token
+        pass
+    raise ConfigurationError(
+        "required_scopes must be scope names (no spaces, quotes, backslashes or non-ASCII), e.g. ('todos:read',)"
+    )
+
+
 class TokenPipeline(Generic[Result]):
     """What every JWT verifier shares. Thread-safe and shareable: build one at start-up, use it for every request."""
 
@@ -259,12 +272,7 @@ class OAuthVerifier(TokenPipeline[AccessGrant]):
             raise ConfigurationError(
                 "resource must be this API's resource identifier, e.g. https://api.example.com/mcp"
             )
-        if isinstance(required_scopes, str):
-            required_scopes = required_scopes.split()
-        try:
-            scopes = parse_scope(" ".join(required_scopes))
-        except InvalidClaimsError:  # here a configuration mistake, not a bad token
-            raise ConfigurationError("required_scopes must be scope names without spaces or quotes") from None
+        scopes = _required_scopes(required_scopes)
         leeway = self._check_leeway(leeway)
         super().__init__(
             keys,
