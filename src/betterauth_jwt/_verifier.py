@@ -22,6 +22,7 @@ from ._kinds.claims import Profile
 from ._kinds.identity import Identity, TokenKind
 from ._kinds.oauth import AccessGrant, OAuthProfile, parse_scope
 from ._kinds.session_cache import SessionCacheProfile
+from ._stores.introspection import IntrospectionRules, TokenIntrospection
 
 __all__ = ["DEFAULT_CACHE_SIZE", "OAuthVerifier", "TokenPipeline", "Verifier"]
 
@@ -249,7 +250,8 @@ class OAuthVerifier(TokenPipeline[AccessGrant]):
     """Turns an OAuth 2.1 access token from Better Auth's OAuth provider (RFC 9068, ``typ: at+jwt``) into a verified
     :class:`AccessGrant` for this resource server, or raises. Refuses first-party JWTs, session cookies and id_tokens
     signed by the same keys, tokens for another resource (``aud``), and key-bound (DPoP) tokens sent as bearer tokens.
-    ``required_scopes`` missing from a valid token raise :class:`InsufficientScopeError` (403)."""
+    ``required_scopes`` missing from a valid token raise :class:`InsufficientScopeError` (403). Opaque tokens are
+    refused, or with ``introspection=`` (a :class:`TokenIntrospection`) checked at the authorization server."""
 
     def __init__(
         self,
@@ -258,12 +260,15 @@ class OAuthVerifier(TokenPipeline[AccessGrant]):
         issuer: str,
         resource: str,
         required_scopes: Iterable[str] = (),
+        introspection: TokenIntrospection | None = None,
         algorithms: Iterable[str] | None = None,
         leeway: float = 0.0,
         clock: Callable[[], float] = time.time,
         max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES,
         cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
+        if introspection is not None and not isinstance(introspection, TokenIntrospection):
+            raise ConfigurationError("introspection must be a TokenIntrospection (or None: opaque tokens are refused)")
         if not isinstance(issuer, str) or not issuer:
             raise ConfigurationError(
                 "issuer must be the authorization server's issuer, e.g. https://auth.example.com/api/auth"
@@ -286,6 +291,8 @@ class OAuthVerifier(TokenPipeline[AccessGrant]):
         self.issuer = issuer
         self.resource = resource
         self.required_scopes = scopes
+        self.introspection = introspection
+        self._rules = IntrospectionRules(issuer, resource, scopes, leeway)
 
     @classmethod
     def for_better_auth(
@@ -304,8 +311,14 @@ class OAuthVerifier(TokenPipeline[AccessGrant]):
         ``issuer`` defaults to what ``@better-auth/oauth-provider`` puts in ``iss``: the origin plus ``/api/auth``
         (pass the origin when ``jwt({ jwt: { issuer } })`` sets it so). Keys from ``{base_url}/api/auth/jwks`` (or
         ``jwks_url``), like :meth:`Verifier.for_better_auth`; other keyword arguments go to :class:`OAuthVerifier`.
+        ``introspection`` may be the resource server's client credentials as a dict (``{"client_id": ...,
+        "client_secret": ...}`` and other :class:`TokenIntrospection` options): opaque tokens are then checked at
+        ``{base_url}/api/auth/oauth2/introspect``.
         """
         keys = _remote_keys(base_url, jwks_url, jwks_options)
+        introspection = options.get("introspection")
+        if isinstance(introspection, Mapping):  # the client credentials: the endpoint is Better Auth's
+            options["introspection"] = TokenIntrospection.for_better_auth(base_url, **introspection)
         return cls(
             keys, issuer=issuer or oauth_issuer(base_url), resource=resource, required_scopes=required_scopes, **options
         )
@@ -315,6 +328,24 @@ class OAuthVerifier(TokenPipeline[AccessGrant]):
             f"OAuthVerifier({self.keys!r}, issuer={self.issuer!r}, resource={self.resource!r}, "
             f"required_scopes={sorted(self.required_scopes)!r})"
         )
+
+    # Opaque tokens only, and only with introspection configured: every JWT takes the shared pipeline unchanged.
+
+    def verify(self, token: str) -> AccessGrant:
+        try:
+            return super().verify(token)
+        except OpaqueTokenError:
+            if self.introspection is None:
+                raise
+        return self.introspection.grant(token, self._rules, self._clock())
+
+    async def averify(self, token: str) -> AccessGrant:
+        try:
+            return await super().averify(token)
+        except OpaqueTokenError:
+            if self.introspection is None:
+                raise
+        return await self.introspection.agrant(token, self._rules, self._clock())
 
     def _parse(self, token: str) -> ParsedToken:
         try:

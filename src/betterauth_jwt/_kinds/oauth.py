@@ -25,7 +25,7 @@ from .._errors import (
 from .claims import OAUTH_ACCESS_TYPS, ValidityWindow, check_audience, check_issuer, check_times, is_identifier
 from .identity import VerifiedClaims, moment
 
-__all__ = ["AccessGrant", "OAuthProfile", "parse_scope"]
+__all__ = ["AccessGrant", "OAuthProfile", "access_grant", "parse_scope"]
 
 # RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single spaces.
 _SCOPE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*")
@@ -126,19 +126,27 @@ class OAuthProfile:
 
     def build(self, claims: dict[str, Any], payload_segment: str) -> AccessGrant:
         aud = claims["aud"]
-        session_id, jwt_id = claims.get("sid"), claims.get("jti")
-        return AccessGrant(
-            subject=claims["sub"],
-            client_id=claims["client_id"],
-            scopes=parse_scope(claims.get("scope")),
-            audience=(aud,) if isinstance(aud, str) else tuple(aud),
-            issuer=claims["iss"],
-            issued_at=moment(claims["iat"]),
-            expires_at=moment(claims["exp"]),
-            session_id=session_id if isinstance(session_id, str) else None,
-            jwt_id=jwt_id if isinstance(jwt_id, str) else None,
-            claims=VerifiedClaims(payload_segment),
-        )
+        audience = (aud,) if isinstance(aud, str) else tuple(aud)
+        return access_grant(claims, claims["sub"], audience, VerifiedClaims(payload_segment))
+
+
+def access_grant(
+    claims: Mapping[str, Any], subject: str, audience: tuple[str, ...], mapping: Mapping[str, Any]
+) -> AccessGrant:
+    """The grant of checked claims (a JWT's, or an introspection answer's, whose ``sub`` and ``aud`` may be absent)."""
+    session_id, jwt_id = claims.get("sid"), claims.get("jti")
+    return AccessGrant(
+        subject=subject,
+        client_id=claims["client_id"],
+        scopes=parse_scope(claims.get("scope")),
+        audience=audience,
+        issuer=claims["iss"],
+        issued_at=moment(claims["iat"]),
+        expires_at=moment(claims["exp"]),
+        session_id=session_id if isinstance(session_id, str) else None,
+        jwt_id=jwt_id if isinstance(jwt_id, str) else None,
+        claims=mapping,
+    )
 
 
 def scopes_text(scopes: Iterable[str]) -> str:
