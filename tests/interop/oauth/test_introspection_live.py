@@ -110,24 +110,29 @@ class Setup:
         assert response.status_code == 200, response.text
 
 
+# The clients: one that obtains opaque user tokens (client_secret_basic), one with client_credentials registered for
+# client_secret_post (dynamic registration refuses client_credentials; the admin API does not).
+WEB_CLIENT = {
+    "client_name": "todo web app",
+    "redirect_uris": [WEB_REDIRECT_URI],
+    "grant_types": ["authorization_code", "refresh_token"],
+    "token_endpoint_auth_method": "client_secret_basic",
+}
+POST_MACHINE_CLIENT = {
+    "client_name": "todo resource server (post)",
+    "grant_types": ["client_credentials"],
+    "token_endpoint_auth_method": "client_secret_post",
+    "client_credentials_scopes": list(MACHINE_SCOPES),
+}
+
+
 def start(server: OAuthProviderServer) -> Setup:
     provider = Provider(server)
     try:
         provider.sign_up()
-        machine = provider.admin_create_client(
-            client_name="todo resource server (post)",
-            grant_types=["client_credentials"],
-            token_endpoint_auth_method="client_secret_post",
-            client_credentials_scopes=list(MACHINE_SCOPES),
-        )
-        provider.sign_out()
-        web = provider.register_client(
-            client_name="todo web app",
-            redirect_uris=[WEB_REDIRECT_URI],
-            grant_types=["authorization_code", "refresh_token"],
-            token_endpoint_auth_method="client_secret_basic",
-        )
-        return Setup(server, provider, web, machine, provider.jwks())
+        machine = provider.admin_create_client(**POST_MACHINE_CLIENT)
+        provider.sign_out()  # the browser flows start signed out
+        return Setup(server, provider, provider.register_client(**WEB_CLIENT), machine, provider.jwks())
     except HarnessError as exc:
         provider.close()
         raise HarnessError(f"{exc}\nserver log:\n{server.stderr_text()}") from exc
