@@ -69,6 +69,15 @@ def _hits(verifier: Verifier | OAuthVerifier, token: str, hits: int) -> Timer:
     return run
 
 
+def _without_gc(timer: Timer) -> float:
+    gc.collect()
+    gc.disable()  # as timeit does: a collection inside one side's batch is noise
+    try:
+        return timer()
+    finally:
+        gc.enable()
+
+
 def run_algorithm(alg: str, batch: int, rounds: int, hits: int) -> dict[str, Any]:
     factory = TokenFactory(alg)
     mint: dict[str, Callable[[int, int], str]] = {
@@ -88,15 +97,10 @@ def run_algorithm(alg: str, batch: int, rounds: int, hits: int) -> dict[str, Any
 
     samples: dict[tuple[str, str], list[float]] = {key: [] for key in timers}
     keys = list(timers)
-    for round_ in range(rounds):
-        shift = round_ % len(keys)
-        for key in keys[shift:] + keys[:shift]:
-            gc.collect()
-            gc.disable()
-            try:
-                samples[key].append(timers[key]())
-            finally:
-                gc.enable()
+    # Round-robin with a start that rotates each round, so that a slow spell of the machine spreads over every case.
+    order = [keys[(start + offset) % len(keys)] for start in range(rounds) for offset in range(len(keys))]
+    for key in order:
+        samples[key].append(_without_gc(timers[key]))
     median_us = {row: {kind: statistics.median(samples[(row, kind)]) / 1000 for kind in KINDS} for row in ROWS}
     ratios = {row: median_us[row][KINDS[1]] / median_us[row][KINDS[0]] for row in ROWS}
     return {"median_us": median_us, "oauth_over_first_party": ratios}
@@ -114,9 +118,13 @@ def render(results: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=21, help="timed rounds per case (median reported)")
-    parser.add_argument("--batch", type=int, default=200, help="distinct tokens per cold round")
-    parser.add_argument("--hits", type=int, default=20000, help="verifications per cache-hit round")
+    counts = (
+        ("--rounds", 21, "timed rounds per case (median reported)"),
+        ("--batch", 200, "distinct tokens per cold round"),
+        ("--hits", 20000, "verifications per cache-hit round"),
+    )
+    for flag, default, text in counts:
+        parser.add_argument(flag, type=int, default=default, help=text)
     parser.add_argument("--algorithms", nargs="+", default=list(ALGORITHMS), choices=ALGORITHMS)
     parser.add_argument("--smoke", action="store_true", help="tiny counts (checks the benchmark runs; times nothing)")
     parser.add_argument("--output", type=Path, default=None, help="directory for oauth.json (default: results/)")
