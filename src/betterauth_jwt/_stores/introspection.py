@@ -9,17 +9,8 @@ and never past the token's ``exp``: revocation is honoured within ``cache_ttl``.
 Written once, free of I/O (:meth:`TokenIntrospection.begin` answers from the cache or says which request to send,
 :meth:`Pending.finish` judges the answer), and driven by a sync and an async caller that differ only in the request.
 
-What an answer must say to become an :class:`AccessGrant` (Better Auth 1.7, ``@better-auth/oauth-provider`` 1.7.5):
-
-- ``active: true``; anything else is a rejected token (401, ``inactive_token``): revoked, expired, unknown, or not
-  introspectable by this client.
-- ``iss`` exactly the verifier's issuer; ``client_id`` present (``azp``, when present, equal to it); ``exp`` and ``iat``
-  valid now; ``scope`` strict; no ``cnf`` and no ``token_type`` ``DPoP`` (a key-bound token is not a bearer token).
-- Audience: an answer with ``aud`` must name this resource. Better Auth's opaque tokens have no audience (the jwt plugin
-  turns every token asked for a resource into a JWT), and it answers ``active: true`` for such a token only to the
-  client the token was issued to. So an answer without ``aud`` is accepted only for a client in ``accept_clients``,
-  by default this resource server's own ``client_id``: a token some other client obtained for no resource in
-  particular is not a token for this API.
+What an answer must say to become an :class:`AccessGrant`, and which answers without ``aud`` are accepted: see
+``introspection_answer``.
 
 Failures of the exchange itself (unreachable, timeout, HTTP 5xx or 429, a redirect, our credentials refused, a body
 that is not an RFC 7662 answer, too large) are outages: :class:`KeysUnavailableError` with code
@@ -34,20 +25,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 from .._cache import VerifiedTokenCache
-from .._errors import (
-    ConfigurationError,
-    InvalidClaimsError,
-    InvalidTokenError,
-    KeysUnavailableError,
-    SenderConstrainedTokenError,
-)
-from .._jose.json import JSONError, loads_strict
+from .._errors import ConfigurationError, InvalidClaimsError, KeysUnavailableError
 from .._keys.better_auth import oauth_issuer
 from .._keys.fetch import FetchFailed, ResponseBody, checked_url, default_ssl_context, transport_failure
-from .._kinds.claims import check_audience, check_issuer, check_times, is_identifier
-from .._kinds.identity import _frozen
-from .._kinds.oauth import AccessGrant, access_grant
+from .._kinds.claims import check_audience, check_issuer, is_identifier
+from .._kinds.oauth import AccessGrant
 from .._logging import logger, token_fingerprint
+from .introspection_answer import IntrospectionRules, decode_answer, grant_from_answer
 
 if TYPE_CHECKING:  # httpx is imported when a TokenIntrospection is built, so `import betterauth_jwt` stays light
     import httpx
@@ -57,16 +41,6 @@ __all__ = ["IntrospectionRules", "Pending", "TokenIntrospection"]
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 _ENDPOINT = "the introspection endpoint"
 _HEADERS = {"Accept": "application/json", "Accept-Encoding": "identity"}  # no compressed body past the size cap
-
-
-@dataclass(frozen=True, slots=True)
-class IntrospectionRules:
-    """What the verifier requires of every token, whatever its form (``OAuthVerifier``'s issuer, resource, scopes)."""
-
-    issuer: str
-    resource: str
-    required_scopes: frozenset[str]
-    leeway: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,52 +253,6 @@ class Exchange(ResponseBody):
 
     def result(self) -> bytes | FetchFailed:
         return self._failure or self.content()
-
-
-def decode_answer(body: bytes) -> dict[str, Any]:
-    """The RFC 7662 answer as a JSON object with a boolean ``active``, or an outage (it is not one)."""
-    try:
-        answer = loads_strict(body)
-    except JSONError:
-        answer = None
-    if not isinstance(answer, dict) or type(answer.get("active")) is not bool:
-        raise KeysUnavailableError(
-            "token introspection failed: the introspection endpoint did not answer with an RFC 7662 JSON object",
-            code="introspection_unavailable",
-            retry_after=5.0,
-        )
-    return answer
-
-
-def grant_from_answer(answer: dict[str, Any], rules: IntrospectionRules, now: float) -> tuple[AccessGrant, float]:
-    """The grant an active answer describes and until when it holds, or the reason the token is refused."""
-    if answer["active"] is not True:
-        raise InvalidTokenError(
-            "the authorization server says this token is not active (revoked, expired, unknown, or not issued to a "
-            "client this resource server may introspect for)",
-            code="inactive_token",
-        )
-    if "cnf" in answer or str(answer.get("token_type", "")).lower() == "dpop":
-        raise SenderConstrainedTokenError(
-            "this token is bound to a key (DPoP) and cannot be used as a bearer token; the resource server must check "
-            "its DPoP proof"
-        )
-    check_issuer(answer, rules.issuer)
-    client_id: Any = answer.get("client_id")
-    if not is_identifier(client_id):
-        raise InvalidClaimsError("the introspection answer names no client_id", code="missing_claim")
-    if "azp" in answer and answer["azp"] != client_id:
-        raise InvalidClaimsError("the introspection answer's 'azp' is not its client_id")
-    # Better Auth leaves sub out for a client_credentials token without a resource: the client acts for itself.
-    subject: Any = answer.get("sub", client_id)
-    if not is_identifier(subject):
-        raise InvalidClaimsError("the introspection answer's 'sub' is not an identifier", code="invalid_claim")
-    aud = answer.get("aud")
-    audience = () if aud is None else (aud,) if isinstance(aud, str) else aud
-    if not isinstance(audience, tuple | list) or not all(isinstance(value, str) for value in audience):
-        raise InvalidClaimsError("the introspection answer's 'aud' is not a string or a list of strings")
-    _, valid_until = check_times(answer, now, rules.leeway)
-    return access_grant(answer, subject, tuple(audience), _frozen(answer)), valid_until
 
 
 def _check(name: str, value: Any, low: float, high: float, *, integer: bool = False) -> None:
