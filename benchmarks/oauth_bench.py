@@ -13,8 +13,8 @@ signed by the same key. Rows:
 
 Method as in ``benchmarks.micro`` (the garbage collector paused during a batch, the two verifiers interleaved with a
 rotating start, medians over the rounds), except the clock: ``thread_time_ns``, this thread's CPU time, so that other
-processes on a busy machine do not land in one side's batch (wall-clock medians swung by 2x there). Target: OAuth cold within 1.10x of
-first-party cold; a cache hit as fast. Results: a table on stdout and ``results/oauth.json``.
+processes on a busy machine do not land in one side's batch (wall-clock medians swung by 2x there). Target: OAuth cold
+within 1.10x of first-party cold; a cache hit as fast. Results: a table on stdout and ``results/oauth.json``.
 """
 
 from __future__ import annotations

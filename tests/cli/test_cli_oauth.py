@@ -23,7 +23,7 @@ def recorded(config: str) -> dict[str, Any]:
     return json.loads((OAUTH_FIXTURES / f"{config}.json").read_text())  # type: ignore[no-any-return]
 
 
-# -- inspect: real tokens -------------------------------------------------------------------------------------------------
+# -- inspect: real tokens --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,7 @@ def test_inspect_an_oauth_token_without_typ() -> None:
     assert cli("inspect", token, "--json", now=NOW).json["kind"] == "oauth_client_token"
 
 
-# -- verify --oauth against a real JWKS endpoint ------------------------------------------------------------------------
+# -- verify --oauth against a real JWKS endpoint ---------------------------------------------------------------------
 
 
 @pytest.fixture

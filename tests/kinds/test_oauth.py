@@ -51,7 +51,7 @@ def code(verifier: OAuthVerifier, value: str) -> str:
     return "accepted"
 
 
-# -- AccessGrant ----------------------------------------------------------------------------------------------------------
+# -- AccessGrant -----------------------------------------------------------------------------------------------------
 
 
 def test_a_user_grant(factory: TokenFactory, verifier: OAuthVerifier) -> None:
@@ -131,7 +131,7 @@ def test_grants_compare_by_value_not_claims(factory: TokenFactory, verifier: OAu
     assert "claims" not in repr(verifier.verify(value))
 
 
-# -- OAuthProfile: each rule --------------------------------------------------------------------------------------------
+# -- OAuthProfile: each rule -----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("typ", ["at+jwt", "application/at+jwt", "AT+JWT", "Application/At+JWT"])
@@ -233,7 +233,7 @@ async def test_averify_agrees(factory: TokenFactory, verifier: OAuthVerifier) ->
     assert await verifier.averify(value) == factory.oauth_verifier(RESOURCE).verify(value)
 
 
-# -- construction ---------------------------------------------------------------------------------------------------------
+# -- construction ----------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -290,7 +290,7 @@ def test_repr_names_the_configuration(verifier: OAuthVerifier) -> None:
     assert f"issuer={ISSUER!r}, resource={RESOURCE!r}" in repr(verifier)
 
 
-# -- for_better_auth, against a real JWKS endpoint --------------------------------------------------------------------
+# -- for_better_auth, against a real JWKS endpoint -------------------------------------------------------------------
 
 
 @pytest.fixture

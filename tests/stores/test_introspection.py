@@ -141,7 +141,7 @@ def code(verifier: OAuthVerifier, token: str = OPAQUE) -> str:
     return "accepted"
 
 
-# -- good answers ---------------------------------------------------------------------------------------------------------
+# -- good answers ----------------------------------------------------------------------------------------------------
 
 
 def test_an_active_answer_is_a_grant(endpoint: Endpoint, clock: Clock) -> None:
@@ -202,7 +202,7 @@ def test_without_an_audience_only_accepted_clients(endpoint: Endpoint, clock: Cl
     assert code(make_verifier(endpoint, clock, accept_clients=[CLIENT_ID])) == "invalid_audience"
 
 
-# -- every rule of an answer ---------------------------------------------------------------------------------------------
+# -- every rule of an answer -----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -246,7 +246,7 @@ def test_required_scopes(endpoint: Endpoint, clock: Clock) -> None:
     assert code(make_verifier(endpoint, clock, required_scopes=["todos:read"])) == "accepted"
 
 
-# -- outages: 503, never 401 ----------------------------------------------------------------------------------------------
+# -- outages: 503, never 401 -----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -305,7 +305,7 @@ def test_unreachable(clock: Clock) -> None:
     assert raised.value.retry_after > 0
 
 
-# -- the cache ------------------------------------------------------------------------------------------------------------
+# -- the cache -------------------------------------------------------------------------------------------------------
 
 
 def test_answers_are_cached_for_cache_ttl(endpoint: Endpoint, clock: Clock) -> None:
@@ -401,7 +401,7 @@ async def test_averify_shares_the_implementation(endpoint: Endpoint, clock: Cloc
     await verifier.introspection.aclose()
 
 
-# -- what is sent where ---------------------------------------------------------------------------------------------------
+# -- what is sent where ----------------------------------------------------------------------------------------------
 
 
 def test_jwts_are_never_introspected(endpoint: Endpoint, clock: Clock) -> None:
@@ -420,7 +420,7 @@ def test_without_introspection_opaque_tokens_are_refused(clock: Clock) -> None:
     assert code(verifier) == "opaque_token"
 
 
-# -- configuration --------------------------------------------------------------------------------------------------------
+# -- configuration ---------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

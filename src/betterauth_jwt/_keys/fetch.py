@@ -155,8 +155,8 @@ def checked_url(
         raise ConfigurationError(f"{what} must not contain credentials; pass a configured httpx client instead")
     if parsed.scheme == "http" and not allow_insecure_http and not _is_loopback(parsed.host):
         raise ConfigurationError(
-            f"{what} must use https: over plain http anyone on the path can read or change the answers. http is accepted for "
-            "loopback hosts (localhost, 127.0.0.1, ::1); pass allow_insecure_http=True only in development"
+            f"{what} must use https: over plain http anyone on the path can read or change the answers. http is "
+            "accepted for loopback hosts (localhost, 127.0.0.1, ::1); pass allow_insecure_http=True only in development"
         )
     return url
 

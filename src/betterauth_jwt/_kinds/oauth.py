@@ -32,8 +32,8 @@ _SCOPE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*")
 _MAX_SCOPE_CHARS = 4096
 
 
-# The scopes of recent scope strings. One client asks for the same scopes in token after token, so check and build (which
-# both need them) mostly find the set here; sets are immutable and safe to share. Emptied when full.
+# The scopes of recent scope strings. One client asks for the same scopes in token after token, so check and build
+# (which both need them) mostly find the set here; sets are immutable and safe to share. Emptied when full.
 _SCOPES_KEPT = 1024
 _scopes: dict[str, frozenset[str]] = {}
 _NO_SCOPES: frozenset[str] = frozenset()

@@ -153,7 +153,7 @@ class TokenIntrospection:
     def __repr__(self) -> str:  # never the secret
         return f"TokenIntrospection({self.url!r}, client_id={self.client_id!r}, auth_method={self.auth_method!r})"
 
-    # -- the sans-I/O step ----------------------------------------------------------------------------------------------
+    # -- the sans-I/O step -----------------------------------------------------------------------------------------
 
     def begin(self, token: str, rules: IntrospectionRules, now: float) -> AccessGrant | Pending:
         """The grant for ``token`` from the cache (scopes re-checked), or the request to send for it."""
@@ -177,7 +177,7 @@ class TokenIntrospection:
                 code="invalid_audience",
             )
 
-    # -- the two drivers: the request, sync and async ----------------------------------------------------------------
+    # -- the two drivers: the request, sync and async --------------------------------------------------------------
 
     def grant(self, token: str, rules: IntrospectionRules, now: float) -> AccessGrant:
         step = self.begin(token, rules, now)
@@ -211,7 +211,7 @@ class TokenIntrospection:
             options["auth"] = self._auth
         return options
 
-    # -- lifecycle ----------------------------------------------------------------------------------------------------
+    # -- lifecycle -------------------------------------------------------------------------------------------------
 
     def clear_cache(self) -> None:
         """Forget every cached answer (the next use of each token asks again)."""

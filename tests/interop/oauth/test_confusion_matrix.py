@@ -1,14 +1,15 @@
-"""The confusion matrix of docs/security.md ("Which verifier accepts which token"), asserted cell by cell with real tokens.
+"""The confusion matrix of docs/security.md ("Which verifier accepts which token"), asserted cell by cell with real
+tokens.
 
 Every token comes from a real Better Auth OAuth provider (server.mjs), run once per module for the ``default``
 configuration (OAuth ``iss`` = ``<origin>/api/auth``) and for ``issuer-origin`` (``jwt.issuer`` = origin: OAuth tokens
 share ``iss`` with first-party JWTs, and one of them even has ``aud`` = the origin). The server also turns on the
 JWKS-signed session cookie cache (``OAUTH_SESSION_COOKIE_CACHE=jwt``), so the ``SESSION_COOKIE`` column is real too.
-The recorded fixtures (tests/fixtures/oauth) run the same matrix offline at their pinned ``now``, without Node; they hold
-no session cookie, so that row is live only.
+The recorded fixtures (tests/fixtures/oauth) run the same matrix offline at their pinned ``now``, without Node; they
+hold no session cookie, so that row is live only.
 
-The three verifiers are built the way an application builds them: ``Verifier.for_better_auth(origin)`` (``iss`` = ``aud``
-= origin), a ``SESSION_COOKIE`` verifier, and ``OAuthVerifier`` for the configured resource and the provider's issuer,
+The three verifiers are built the way an application builds them: ``Verifier.for_better_auth(origin)`` (``iss`` =
+``aud`` = origin), a ``SESSION_COOKIE`` verifier, and ``OAuthVerifier`` for the configured resource and the provider's issuer,
 each over the live JWKS as a ``StaticJWKS``. The test also reads the table itself, so a row changed in the docs and not
 here (or the reverse) fails.
 """
