@@ -112,6 +112,7 @@ docs: venv
 
 fixtures: venv node-deps-tests
 	$(PY) scripts/record_fixtures.py
+	for config in default issuer-origin mcp; do $(PY) tests/interop/oauth/record.py $$config || exit 1; done
 
 # Coverage-guided fuzzing of the parser and the verifier (fuzz/README.md); FUZZ_SECONDS=3600 for a longer campaign.
 FUZZ_SECONDS ?= 60

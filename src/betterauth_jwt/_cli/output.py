@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from .._errors import InvalidClaimsError, InvalidTokenError
+from .._errors import BetterAuthJWTError, InvalidClaimsError, InvalidTokenError
 from .._logging import token_fingerprint
 from .explain import explain
 from .parser import EXIT_REJECTED
@@ -61,7 +61,7 @@ class Output:
 
 
 def report_rejection(
-    out: Output, exc: InvalidTokenError, token: str, *, verified: bool, hints: Sequence[str] = ()
+    out: Output, exc: BetterAuthJWTError, token: str, *, verified: bool, hints: Sequence[str] = ()
 ) -> int:
     """Print why ``token`` was refused; ``hints`` are lines that name the fix for this very token (flags to add)."""
     looks_like: str | None = None
