@@ -79,7 +79,7 @@ test-pythons: python-check
 				&& $$venv/bin/python -m pip install --quiet -e . --group test && touch $$venv/.installed || exit 1; \
 		fi; \
 		echo "make: core and adapter tests on Python $$version"; \
-		$$venv/bin/python -m pytest -q -p no:cacheprovider $(CORE_TESTS) || exit 1; \
+		HYPOTHESIS_PROFILE=quick $$venv/bin/python -m pytest -q -p no:cacheprovider $(CORE_TESTS) || exit 1; \
 	done
 
 # A wheel and an sdist in dist/, built from the working tree: `pip install dist/betterauth_jwt-*.whl` elsewhere.

@@ -393,8 +393,9 @@ async def test_averify_shares_the_implementation(endpoint: Endpoint, clock: Cloc
     endpoint.answer({"active": False})
     assert verifier.introspection is not None
     verifier.introspection.clear_cache()
-    with pytest.raises(InvalidTokenError, match="inactive_token"):
+    with pytest.raises(InvalidTokenError) as inactive:
         await verifier.averify(OPAQUE)
+    assert inactive.value.code == "inactive_token"
     endpoint.answer(b"", 500)
     with pytest.raises(KeysUnavailableError):
         await verifier.averify(OPAQUE)
