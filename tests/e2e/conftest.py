@@ -24,12 +24,17 @@ def frontend_build() -> None:
     if not (demo.FRONTEND_DIR / "node_modules" / "next").is_dir():
         try:
             result = subprocess.run(
-                ["make", "node-deps"], cwd=demo.ROOT, capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False
+                ["make", "node-deps-demo"],
+                cwd=demo.ROOT,
+                capture_output=True,
+                text=True,
+                timeout=BUILD_TIMEOUT,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            unavailable(f"`make node-deps` (npm ci) could not run: {exc}")
+            unavailable(f"`make node-deps-demo` (npm ci) could not run: {exc}")
         if result.returncode != 0:
-            unavailable(f"`make node-deps` (npm ci) failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+            unavailable(f"`make node-deps-demo` (npm ci) failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
     build = demo.ensure_build(os.environ, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
     assert build is None or build.returncode == 0, (
         f"npm run build failed:\n{build.stdout[-4000:]}\n{build.stderr[-4000:]}"
