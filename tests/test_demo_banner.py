@@ -37,3 +37,13 @@ def test_the_banner_says_how_to_get_a_token(mode: str) -> None:
     assert "-b cookies.txt" in recipe[1]
     assert "http://127.0.0.1:8005/api/tasks" in recipe[2]
     assert banner.rstrip().endswith("Press Ctrl-C to stop both.")  # what tests/e2e waits for
+
+
+def test_the_examples_readme_shows_the_same_recipe() -> None:
+    readme = (demo.ROOT / "examples" / "fastapi_todo" / "README.md").read_text(encoding="utf-8")
+    joined = readme.replace(" \\\n  ", " ")  # a shell line continued with a backslash
+    stack = demo.StackConfig(mode="jwks", web_port=3000, api_port=8000, secret="s" * 40, data_dir=Path("/tmp/d"))
+    for line in demo.token_recipe(stack):
+        assert line in joined, line
+    assert "/api/auth/token" in readme
+    assert "Authorize" in readme
