@@ -3,7 +3,10 @@
 ::
 
     # settings.py: the same BETTERAUTH_JWT setting as betterauth_jwt.django (the middleware is optional here)
-    REST_FRAMEWORK = {"DEFAULT_AUTHENTICATION_CLASSES": ["betterauth_jwt.rest_framework.BetterAuthAuthentication"]}
+    REST_FRAMEWORK = {
+        "DEFAULT_AUTHENTICATION_CLASSES": ["betterauth_jwt.rest_framework.BetterAuthAuthentication"],
+        "UNAUTHENTICATED_USER": "betterauth_jwt.rest_framework.AnonymousUser",  # no django.contrib.auth needed
+    }
 
     class AdminReport(APIView):
         permission_classes = [IsAuthenticated, HasRole("admin")]   # HasRole(...) and HasScope(...) go in as they are
@@ -36,9 +39,12 @@ from ._web.denial import Denied
 from ._web.environ import environ_scope
 from ._web.principal import identity_roles
 from ._web.settings import settings_auth
-from ._web.user import IdentityUser, granted_scopes
+from ._web.user import AnonymousIdentityUser, IdentityUser, granted_scopes
 
-__all__ = ["BetterAuthAuthentication", "HasRole", "HasScope"]
+__all__ = ["AnonymousUser", "BetterAuthAuthentication", "HasRole", "HasScope"]
+
+AnonymousUser = AnonymousIdentityUser
+"""For ``REST_FRAMEWORK["UNAUTHENTICATED_USER"]``: an anonymous user without ``django.contrib.auth`` installed."""
 
 _DENIED = "_betterauth_denied"  # the refusal of this request, for authenticate_header
 
