@@ -110,7 +110,9 @@ class BetterAuth:
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         """Register the middleware (outermost), the refusal handler and the OpenAPI security scheme."""
-        middleware = DefineMiddleware(_Middleware, self.authenticator, self.required, self.public)
+        middleware = DefineMiddleware(
+            _Middleware, authenticator=self.authenticator, required=self.required, public=self.public
+        )
         app_config.middleware.insert(0, middleware)
         app_config.exception_handlers[BetterAuthRefusal] = _render
         if app_config.openapi_config is not None:
