@@ -10,6 +10,7 @@ from typing import Any
 
 import uvicorn
 import waitress
+from waitress import wasyncore
 from waitress.server import BaseWSGIServer
 
 from tests._adapter_support import factory
@@ -38,7 +39,9 @@ class HTTP:
 
     port: int
 
-    def get(self, path: str, headers: list[tuple[str, str | bytes]] | dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    def get(
+        self, path: str, headers: list[tuple[str, str | bytes]] | dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
         try:
@@ -92,6 +95,9 @@ class Waitress(HTTP):
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.server.close()
-        self.thread.join(10)
         self.server.task_dispatcher.shutdown()
+        # The loop runs while its map holds a socket: close them all (the listener, kept-alive connections, the
+        # trigger itself) from inside the loop's thread, where nothing else is polling them at that moment.
+        self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
+        self.thread.join(10)
+        assert not self.thread.is_alive(), "waitress did not stop"

@@ -66,7 +66,9 @@ def whoami(request: HttpRequest) -> JsonResponse:
 
 @auth_required
 def me(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"user_id": request.auth_identity.user_id, "notes": NOTES.get(request.auth_identity.user_id, [])})  # type: ignore[attr-defined]
+    return JsonResponse(
+        {"user_id": request.auth_identity.user_id, "notes": NOTES.get(request.auth_identity.user_id, [])}
+    )  # type: ignore[attr-defined]
 
 
 @auth_required

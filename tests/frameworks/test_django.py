@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 from django.test import AsyncClient, Client, override_settings
 
-from betterauth_jwt import ConfigurationError
+from betterauth_jwt import ConfigurationError, RemoteJWKS, Verifier
 from betterauth_jwt.django import get_authenticator
 from tests._adapter_support import JSON, REALM_CHALLENGE, unavailable_verifier
 from tests.frameworks import django_app
-from tests.frameworks._support import HOSTILE, NON_LATIN_1, TOKENS
+from betterauth_jwt.testing import JWKSServer
+from tests.frameworks._support import HOSTILE, NON_LATIN_1, TOKENS, Uvicorn, Waitress, bearer
 
 TOKEN = TOKENS.access_token("user_1", email="ada@example.com")
 ADMIN = TOKENS.access_token("root", role="admin")
@@ -157,3 +160,35 @@ def test_drf_role_and_scope_permissions(client: Client) -> None:
     scoped = TOKENS.access_token("user_2", scope="openid todos:read")
     assert body(client.get("/drf/todos", HTTP_AUTHORIZATION=f"Bearer {scoped}")) == {"todos": ["call Ada"]}
     assert client.get("/drf/todos").status_code == 401
+
+
+# -- real servers: uvicorn (ASGI) and waitress (WSGI), a real JWKS endpoint ----------------------------------------
+
+
+@pytest.mark.parametrize("interface", ["asgi", "wsgi"])
+def test_under_a_real_server_with_a_real_jwks_server(interface: str) -> None:
+    with JWKSServer(TOKENS) as jwks, RemoteJWKS(jwks.url) as keys:
+        verifier = Verifier(keys, issuer=TOKENS.issuer, audience=TOKENS.audience, clock=TOKENS.clock)
+        server = (
+            Uvicorn(get_asgi_application(), lifespan="off") if interface == "asgi" else Waitress(get_wsgi_application())
+        )
+        with override_settings(BETTERAUTH_JWT={"VERIFIER": verifier}), server:
+            for path in ("/me", "/ame", "/drf/me"):
+                status, _, content = server.get(path, bearer(TOKEN))
+                assert (status, json.loads(content)["user_id"]) == (200, "user_1"), path
+                status, headers, _ = server.get(path, [("Authorization", f"Bearer {TOKEN}")] * 2)
+                assert status == 401
+                for value in [*HOSTILE, "bearer \xe9.\xe9.\xe9"]:
+                    status, headers, _ = server.get(path, {"Authorization": value})
+                    assert status == 401, (path, value)
+                    assert headers["www-authenticate"].startswith(REALM_CHALLENGE)
+            assert jwks.hits == 1
+        down = Verifier(RemoteJWKS(jwks.url), issuer=TOKENS.issuer, audience=TOKENS.audience, clock=TOKENS.clock)
+        jwks.fail(502)
+        server = (
+            Uvicorn(get_asgi_application(), lifespan="off") if interface == "asgi" else Waitress(get_wsgi_application())
+        )
+        with override_settings(BETTERAUTH_JWT={"VERIFIER": down}), server:
+            status, headers, _ = server.get("/me", bearer(TOKEN))
+        assert status == 503
+        assert int(headers["retry-after"]) >= 1

@@ -99,7 +99,9 @@ def test_under_uvicorn_with_a_real_jwks_server() -> None:
                 assert status == 401, value
                 assert headers["www-authenticate"].startswith(REALM_CHALLENGE)
         assert jwks.hits == 1
-        with Uvicorn(create_app(Verifier(RemoteJWKS(jwks.url), issuer=TOKENS.issuer, audience=TOKENS.audience))) as down:
+        with Uvicorn(
+            create_app(Verifier(RemoteJWKS(jwks.url), issuer=TOKENS.issuer, audience=TOKENS.audience))
+        ) as down:
             jwks.fail(502)
             status, headers, _ = down.get("/me", bearer(TOKEN))
             assert status == 503
