@@ -87,14 +87,14 @@ class DRFMe(APIView):
 
 
 class DRFAdmin(APIView):
-    permission_classes = [IsAuthenticated, HasRole("admin")]
+    permission_classes = (IsAuthenticated, HasRole("admin"))
 
     def get(self, request: Request) -> Response:
         return Response({"admin": request.user.pk})
 
 
 class DRFTodos(APIView):
-    permission_classes = [IsAuthenticated & HasScope("todos:read")]
+    permission_classes = (IsAuthenticated & HasScope("todos:read"),)
 
     def get(self, request: Request) -> Response:
         return Response({"todos": NOTES.get(request.user.pk, [])})

@@ -11,9 +11,9 @@ from django.test import AsyncClient, Client, override_settings
 
 from betterauth_jwt import ConfigurationError, RemoteJWKS, Verifier
 from betterauth_jwt.django import get_authenticator
+from betterauth_jwt.testing import JWKSServer
 from tests._adapter_support import JSON, REALM_CHALLENGE, unavailable_verifier
 from tests.frameworks import django_app
-from betterauth_jwt.testing import JWKSServer
 from tests.frameworks._support import HOSTILE, NON_LATIN_1, TOKENS, Uvicorn, Waitress, bearer
 
 TOKEN = TOKENS.access_token("user_1", email="ada@example.com")
