@@ -18,27 +18,27 @@ MIDDLEWARE = ["betterauth_jwt.django.BetterAuthMiddleware"]
 BETTERAUTH_JWT = {"VERIFIER": f"{__name__}.VERIFIER", "SET_USER": True}
 
 
+# What the tests run with: test_django.py applies it with override_settings, so that it holds whoever configured
+# Django first in this process (the docs tests configure it too).
+SETTINGS = {
+    "DEBUG": False,
+    "ALLOWED_HOSTS": ["*"],
+    "ROOT_URLCONF": __name__,
+    "MIDDLEWARE": MIDDLEWARE,
+    "BETTERAUTH_JWT": BETTERAUTH_JWT,
+    "REST_FRAMEWORK": {
+        "DEFAULT_AUTHENTICATION_CLASSES": ["betterauth_jwt.rest_framework.BetterAuthAuthentication"],
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        "UNAUTHENTICATED_USER": "betterauth_jwt.rest_framework.AnonymousUser",
+    },
+}
+
+
 def configure() -> None:
-    if settings.configured:
-        return
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="tests-only-" + "x" * 40,
-        ALLOWED_HOSTS=["*"],
-        ROOT_URLCONF=__name__,
-        MIDDLEWARE=MIDDLEWARE,
-        INSTALLED_APPS=["rest_framework"],
-        DATABASES={},
-        BETTERAUTH_JWT=BETTERAUTH_JWT,
-        REST_FRAMEWORK={
-            "DEFAULT_AUTHENTICATION_CLASSES": ["betterauth_jwt.rest_framework.BetterAuthAuthentication"],
-            "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-            "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-            "UNAUTHENTICATED_USER": "betterauth_jwt.rest_framework.AnonymousUser",
-        },
-        USE_TZ=True,
-    )
-    django.setup()
+    if not settings.configured:
+        settings.configure(SECRET_KEY="tests-only-" + "x" * 40, USE_TZ=True, DATABASES={}, **SETTINGS)
+        django.setup()
 
 
 configure()

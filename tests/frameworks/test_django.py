@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from django.core.asgi import get_asgi_application
@@ -23,6 +24,12 @@ AUTH = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
 
 def body(response: object) -> dict[str, object]:
     return json.loads(response.content)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _settings() -> Iterator[None]:
+    with override_settings(**django_app.SETTINGS):
+        yield
 
 
 @pytest.fixture
