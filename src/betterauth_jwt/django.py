@@ -87,20 +87,24 @@ class BetterAuthMiddleware:
             return self._acall(request)
         config = _configured()
         scope = _scope(request)
-        try:
-            identity = config.authenticator.authenticate_sync(scope, required=config.requires(scope))
-        except Denied as denied:
-            return _response(denied)
+        identity = config.authenticator.cached_identity(scope)  # a token verified before: no parsing at all
+        if identity is None:
+            try:
+                identity = config.authenticator.authenticate_sync(scope, required=config.requires(scope))
+            except Denied as denied:
+                return _response(denied)
         self._attach(request, identity, config.set_user)
         return self.get_response(request)
 
     async def _acall(self, request: HttpRequest) -> Any:
         config = _configured()
         scope = _scope(request)
-        try:
-            identity = await config.authenticator.authenticate(scope, required=config.requires(scope))
-        except Denied as denied:
-            return _response(denied)
+        identity = config.authenticator.cached_identity(scope)
+        if identity is None:
+            try:
+                identity = await config.authenticator.authenticate(scope, required=config.requires(scope))
+            except Denied as denied:
+                return _response(denied)
         self._attach(request, identity, config.set_user)
         return await self.get_response(request)
 

@@ -106,7 +106,10 @@ class BetterAuth:
         scope = g.get("betterauth_scope")
         if scope is None:
             scope = g.betterauth_scope = environ_scope(request.environ, request.path)
-        return self.authenticator.authenticate_sync(scope, required=required, guard=guard)
+        authenticator = self.authenticator
+        if guard is None and (identity := authenticator.cached_identity(scope)) is not None:
+            return identity  # a token verified before: no parsing at all
+        return authenticator.authenticate_sync(scope, required=required, guard=guard)
 
     def required(self, view: View) -> View:
         """The view needs a verified token: 401 without one."""
