@@ -9,11 +9,14 @@ from ._errors import (
     ConfigurationError,
     ExpiredTokenError,
     ImmatureTokenError,
+    InsufficientScopeError,
     InvalidClaimsError,
     InvalidSignatureError,
     InvalidTokenError,
     KeysUnavailableError,
     MalformedTokenError,
+    OpaqueTokenError,
+    SenderConstrainedTokenError,
     UnknownKeyError,
     UnsupportedTokenError,
     WrongTokenKindError,
@@ -23,27 +26,33 @@ from ._jose.token import decode_unverified
 from ._keys.fixed import KeyProvider, SharedSecret, StaticJWKS
 from ._keys.remote import RemoteJWKS
 from ._kinds.identity import Identity, TokenKind
+from ._kinds.oauth import AccessGrant
 from ._logging import token_fingerprint
-from ._verifier import Verifier
+from ._verifier import OAuthVerifier, Verifier
 from ._web.outcome import AuthOutcome, OnOutcome
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessGrant",
     "AuthOutcome",
     "BetterAuthJWTError",
     "ConfigurationError",
     "ExpiredTokenError",
     "Identity",
     "ImmatureTokenError",
+    "InsufficientScopeError",
     "InvalidClaimsError",
     "InvalidSignatureError",
     "InvalidTokenError",
     "KeyProvider",
     "KeysUnavailableError",
     "MalformedTokenError",
+    "OAuthVerifier",
     "OnOutcome",
+    "OpaqueTokenError",
     "RemoteJWKS",
+    "SenderConstrainedTokenError",
     "SharedSecret",
     "StaticJWKS",
     "TokenKind",

@@ -90,7 +90,9 @@ class BetterAuthMiddleware:
 
     def _let_through_anonymous(self, scope: Scope) -> None:
         scope["user"], scope["auth"] = ANONYMOUS_USER, Credentials()
-        scope[AUTHENTICATOR_SCOPE_KEY] = self.authenticator  # for the dependencies of public paths (see _web.authenticator)
+        scope[AUTHENTICATOR_SCOPE_KEY] = (
+            self.authenticator
+        )  # for the dependencies of public paths (see _web.authenticator)
 
 
 def _is_preflight(scope: Scope) -> bool:
