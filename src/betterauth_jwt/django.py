@@ -28,6 +28,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast, overload
 
+from ._web.extras import missing_extra
+
 try:
     from asgiref.sync import iscoroutinefunction, markcoroutinefunction
     from django.conf import settings
@@ -35,9 +37,7 @@ try:
     from django.utils.decorators import sync_and_async_middleware
     from django.utils.functional import SimpleLazyObject
 except ImportError as exc:  # pragma: no cover - exercised without django installed
-    raise ImportError(
-        "django must be installed to use betterauth_jwt.django: pip install 'betterauth-jwt[django]'"
-    ) from exc
+    raise missing_extra("django", "django") from exc
 
 from ._kinds.identity import Identity
 from ._web.authenticator import Authenticator

@@ -28,13 +28,13 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, Unpack, cast
 
+from ._web.extras import missing_extra
+
 try:
     from flask import Flask, Response, current_app, g, request
     from werkzeug.local import LocalProxy
 except ImportError as exc:  # pragma: no cover - exercised without flask installed
-    raise ImportError(
-        "flask must be installed to use betterauth_jwt.flask: pip install 'betterauth-jwt[flask]'"
-    ) from exc
+    raise missing_extra("flask", "flask") from exc
 
 from ._errors import ConfigurationError
 from ._kinds.identity import Identity

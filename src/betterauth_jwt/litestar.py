@@ -31,6 +31,8 @@ from collections.abc import Callable, Collection, Iterable, MutableMapping
 from copy import copy
 from typing import Any, Unpack, cast
 
+from ._web.extras import missing_extra
+
 try:
     from litestar.config.app import AppConfig
     from litestar.connection import ASGIConnection, Request
@@ -42,9 +44,7 @@ try:
     from litestar.response import Response
     from litestar.types import ASGIApp
 except ImportError as exc:  # pragma: no cover - exercised without litestar installed
-    raise ImportError(
-        "litestar must be installed to use betterauth_jwt.litestar: pip install 'betterauth-jwt[litestar]'"
-    ) from exc
+    raise missing_extra("litestar", "litestar") from exc
 
 from ._kinds.identity import Identity
 from ._verifier import Verifier

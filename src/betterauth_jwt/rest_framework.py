@@ -22,16 +22,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._web.extras import missing_extra
+
 try:
     from django.conf import settings
     from rest_framework.authentication import BaseAuthentication
     from rest_framework.exceptions import APIException, AuthenticationFailed
     from rest_framework.permissions import BasePermission, OperationHolderMixin
 except ImportError as exc:  # pragma: no cover - exercised without djangorestframework installed
-    raise ImportError(
-        "djangorestframework must be installed to use betterauth_jwt.rest_framework: "
-        "pip install 'betterauth-jwt[django]' djangorestframework"
-    ) from exc
+    raise missing_extra("djangorestframework", "rest_framework", "django") from exc
 
 from ._kinds.identity import Identity
 from ._web.authenticator import Authenticator
