@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +13,7 @@ from django.test import AsyncClient, Client, override_settings
 
 from betterauth_jwt import ConfigurationError, RemoteJWKS, Verifier
 from betterauth_jwt.django import get_authenticator
-from betterauth_jwt.testing import JWKSServer
+from betterauth_jwt.testing import JWKSServer, TokenFactory
 from tests._adapter_support import JSON, REALM_CHALLENGE, unavailable_verifier
 from tests.frameworks import django_app
 from tests.frameworks._support import HOSTILE, NON_LATIN_1, TOKENS, Uvicorn, Waitress, bearer
@@ -199,3 +200,21 @@ def test_under_a_real_server_with_a_real_jwks_server(interface: str) -> None:
             status, headers, _ = server.get("/me", bearer(TOKEN))
         assert status == 503
         assert int(headers["retry-after"]) >= 1
+
+
+def test_async_view_without_the_middleware_under_wsgi_fetches_keys_more_than_once() -> None:
+    # Under WSGI each async view runs in an event loop of its own: a fetch from each of them works (RemoteJWKS keeps
+    # one single flight per loop and no connection pool tied to a loop).
+    tokens = TokenFactory("ES256", issuer=TOKENS.issuer, clock=TOKENS.clock)
+    with JWKSServer(tokens) as jwks, RemoteJWKS(jwks.url, refresh_cooldown=1) as keys:
+        verifier = Verifier(keys, issuer=tokens.issuer, audience=tokens.audience, clock=tokens.clock)
+        with (
+            override_settings(MIDDLEWARE=[], BETTERAUTH_JWT={"VERIFIER": verifier}),
+            Waitress(get_wsgi_application()) as server,
+        ):
+            for user in ("first", "second"):
+                tokens.rotate()  # a new kid: a new fetch, once the cooldown has passed
+                time.sleep(1.1)
+                status, _, content = server.get("/ame", bearer(tokens.access_token(user)))
+                assert (status, json.loads(content)["user_id"]) == (200, user)
+        assert jwks.hits == 2
