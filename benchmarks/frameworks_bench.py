@@ -17,6 +17,7 @@ verifier over the key set in ``BENCH_JWKS``.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
@@ -24,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,7 +61,9 @@ AUTH_MODES = ("none", "betterauth")
 def _verifier() -> Any:
     from betterauth_jwt import StaticJWKS, Verifier
 
-    return Verifier(StaticJWKS(json.loads(Path(os.environ["BENCH_JWKS"]).read_text())), issuer=ISSUER, audience=AUDIENCE)
+    return Verifier(
+        StaticJWKS(json.loads(Path(os.environ["BENCH_JWKS"]).read_text())), issuer=ISSUER, audience=AUDIENCE
+    )
 
 
 def _flask_app(auth: bool) -> Any:
@@ -138,6 +142,73 @@ def __getattr__(name: str) -> Any:  # gunicorn/uvicorn "benchmarks.frameworks_be
     raise AttributeError(name)
 
 
+# -- in-process timing (no server, no wrk): the per-request cost itself, best of several batches ----------------------
+
+
+def time_direct(target: str, requests: int, batches: int) -> float:
+    """Microseconds per request of the app that the environment names, called directly (WSGI or ASGI) with the token
+    header, best of ``batches``: the least disturbed measure on a busy machine."""
+    app = build(target)
+    token = f"Bearer {os.environ['BENCH_TOKEN']}"
+    best = float("inf")
+    if os.environ["BENCH_FRAMEWORK"] != "litestar" and target != "asgi":
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "bench", "SERVER_PORT": "80",
+                   "wsgi.url_scheme": "http", "HTTP_AUTHORIZATION": token, "HTTP_HOST": "bench"}  # fmt: skip
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> None:
+            assert status.startswith("200"), status
+
+        for _ in range(batches):
+            began = time.perf_counter()
+            for _ in range(requests):
+                body = app({**environ, "wsgi.input": io.BytesIO()}, start_response)
+                b"".join(body)
+                getattr(body, "close", lambda: None)()
+            best = min(best, time.perf_counter() - began)
+        return best / requests * 1e6
+    import asyncio
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": "/", "raw_path": b"/", "root_path": "", "query_string": b"", "server": ("bench", 80),
+             "client": ("127.0.0.1", 1), "headers": [(b"host", b"bench"), (b"authorization", token.encode())]}  # fmt: skip
+
+    def receiver() -> Any:
+        messages = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await asyncio.Event().wait()  # the client never disconnects (Django listens for it)
+            raise AssertionError("unreachable")
+
+        return receive
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            assert message["status"] == 200, message
+
+    async def batch() -> float:
+        began = time.perf_counter()
+        for _ in range(requests):
+            await app(dict(scope), receiver(), send)
+        return time.perf_counter() - began
+
+    async def main() -> float:
+        return min([await batch() for _ in range(batches)])
+
+    return asyncio.run(main()) / requests * 1e6
+
+
+def run_direct(setup: Setup, auth: str, files: dict[str, Path], requests: int) -> float:
+    env = {**os.environ, "BENCH_FRAMEWORK": setup.framework, "BENCH_AUTH": auth, "BENCH_JWKS": str(files["jwks"]),
+           "BENCH_TOKEN": files["repeated"].read_text().strip()}  # fmt: skip
+    code = f"from benchmarks.frameworks_bench import time_direct; print(time_direct({setup.target!r}, {requests}, 5))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{setup.name} {auth}: {done.stderr[-2000:]}")
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 # -- the benchmark ----------------------------------------------------------------------------------------------------
 
 
@@ -185,17 +256,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=sorted({s.framework for s in SETUPS}), default=None)
     parser.add_argument("--no-pin", action="store_true", help="do not pin the server and wrk to separate CPUs")
     parser.add_argument("--nice", type=int, default=0, help="run the server and wrk at this niceness")
+    parser.add_argument("--direct-requests", type=int, default=2000, help="requests per in-process timing batch")
     parser.add_argument("--smoke", action="store_true", help="1-second runs, one round (checks; times nothing)")
     parser.add_argument("--output", type=Path, default=None, help="directory for frameworks.json (default: results/)")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.duration, args.rounds = 1, 1
+        args.duration, args.rounds, args.direct_requests = 1, 1, 100
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
     pin = not args.no_pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
     setups = [s for s in SETUPS if args.only in (None, s.framework)]
     samples: dict[str, dict[str, list[dict[str, Any]]]] = {s.name: {a: [] for a in AUTH_MODES} for s in setups}
+    direct: dict[str, dict[str, list[float]]] = {s.name: {a: [] for a in AUTH_MODES} for s in setups}
     with tempfile.TemporaryDirectory(prefix="betterauth-frameworks-bench-") as tmp:
         files = prepare_files(Path(tmp), unique_count=1, garbage_count=1)
         for round_ in range(args.rounds):
@@ -203,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                 for auth in AUTH_MODES if round_ % 2 == 0 else AUTH_MODES[::-1]:
                     result = run(setup, auth, files, args, pin)
                     samples[setup.name][auth].append(result)
+                    direct[setup.name][auth].append(run_direct(setup, auth, files, args.direct_requests))
                     print(f"round {round_ + 1}/{args.rounds}  {setup.name:28s} {auth:10s} "
                           f"{result['requests_per_s']:>10,.0f} req/s", flush=True)  # fmt: skip
     median = {name: {a: statistics.median(r["requests_per_s"] for r in runs) for a, runs in by_auth.items()}
@@ -214,6 +288,13 @@ def main(argv: list[str] | None = None) -> int:
             for name, rates in median.items()]  # fmt: skip
     print(f"\nwrk -t1 -c{args.connections} -d{args.duration}s, median of {args.rounds}; pinned: {pin}\n")
     print(table(["app", "no auth req/s", "repeated token req/s", "x no auth", "answered as expected"], rows))
+    # In-process: the app called directly, best batch of all rounds; on a busy machine the steadiest of the two.
+    best = {name: {a: min(times) for a, times in by_auth.items()} for name, by_auth in direct.items()}
+    direct_ratios = {name: us["none"] / us["betterauth"] for name, us in best.items()}
+    print(f"\nin process, {args.direct_requests} requests a batch, best batch:\n")
+    print(table(["app", "no auth µs/request", "repeated token µs/request", "x no auth"],
+                [[name, round(us["none"], 1), round(us["betterauth"], 1), round(direct_ratios[name], 3)]
+                 for name, us in best.items()]))  # fmt: skip
     targets = []
     if not args.smoke:
         targets = [{"target": f"{name}: repeated token >= {RATIO_TARGET}x no auth", "measured": f"{ratio:.3f}x",
@@ -234,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
             },
             "median_requests_per_s": median,
             "ratio_to_no_auth": ratios,
+            "direct_us_per_request": best,
+            "direct_ratio_to_no_auth": direct_ratios,
             "served_as_expected": correct,
             "runs": samples,
             "targets": targets,

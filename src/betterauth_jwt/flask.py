@@ -93,7 +93,7 @@ class BetterAuth:
         @functools.wraps(view)
         def protected(*args: Any, **kwargs: Any) -> Any:
             try:
-                identity = self.authenticate(required=required, guard=guard)
+                identity = self._authenticate(required=required, guard=guard)
             except Denied as denied:
                 return Response(denied.body, denied.status, dict(denied.headers), mimetype="application/json")
             g.betterauth_identity = identity
@@ -101,8 +101,8 @@ class BetterAuth:
 
         return cast(View, protected)
 
-    def authenticate(self, *, required: bool = True, guard: Guard | None = None) -> Identity | None:
-        """The current request's identity (raise :class:`~betterauth_jwt._web.denial.Denied`); reused within a request."""
+    def _authenticate(self, *, required: bool, guard: Guard | None) -> Identity | None:
+        """The current request's identity, or raise the refusal; a second decorator on one request reuses it."""
         scope = g.get("betterauth_scope")
         if scope is None:
             scope = g.betterauth_scope = environ_scope(request.environ, request.path)

@@ -84,9 +84,10 @@ class _Middleware(AbstractAuthenticationMiddleware):
         scope = cast(MutableMapping[str, Any], connection.scope)  # Litestar's TypedDict, read as the mapping it is
         identity = self.authenticator.cached_identity(scope)
         if identity is None:
-            required = self.required and not (self.public and self.public.matches(scope))
+            if self.public and self.public.matches(scope):
+                return AuthenticationResult(user=None, auth=None)  # as the ASGI middleware: public means unchecked
             try:
-                identity = await self.authenticator.authenticate(scope, required=required)
+                identity = await self.authenticator.authenticate(scope, required=self.required)
             except Denied as denied:
                 raise BetterAuthRefusal(denied) from None
         return AuthenticationResult(user=identity, auth=scope.get("auth") if identity is not None else None)

@@ -106,3 +106,7 @@ def test_under_uvicorn_with_a_real_jwks_server() -> None:
             status, headers, _ = down.get("/me", bearer(TOKEN))
             assert status == 503
             assert int(headers["retry-after"]) >= 1
+
+
+def test_public_path_is_not_checked(client: TestClient) -> None:  # type: ignore[type-arg]
+    assert client.get("/health", headers={"Authorization": "Bearer not-a-jwt"}).json() == {"ok": True}
