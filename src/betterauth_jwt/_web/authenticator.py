@@ -1,7 +1,9 @@
 """From a request's headers to an :class:`Identity` or an HTTP refusal: the one place where adapters meet HTTP.
 
-``BetterAuthMiddleware``, ``BetterAuthBackend`` and the FastAPI dependencies all hold an :class:`Authenticator` and
-only turn its :class:`Denied` into their framework's response. Nothing here imports a web framework.
+``BetterAuthMiddleware``, ``BetterAuthBackend``, the FastAPI dependencies and the Django, DRF, Flask and Litestar
+faces all hold an :class:`Authenticator` and only turn its :class:`Denied` into their framework's response; async
+frameworks call :meth:`~Authenticator.authenticate`, sync ones :meth:`~Authenticator.authenticate_sync`. Nothing here
+imports a web framework.
 
 Where the token comes from (the header wins):
 
@@ -177,20 +179,21 @@ class Authenticator:
     ) -> Identity | _Found | None:
         """The answer when no verification is needed (an identity verified here already, or no token), else the token
         to verify and the verifier for it."""
+        path = scope.get("path", "")
         user = scope.get("user")
         if isinstance(user, Identity) and self._verified_here(user, scope.get("auth")):
             if guard is not None:
-                self.authorize(user, guard, scope.get("path", ""))
+                self.authorize(user, guard, path)
             return user
         try:
             found = self.find_token(scope.get("headers", ()))
         except InvalidTokenError as exc:
-            raise self._refuse_token(exc, AuthOutcome(exc.code, 401, scope.get("path", ""))) from None
+            raise self._refuse_token(exc, AuthOutcome(exc.code, 401, path)) from None
         if found is None:
             if not required:
-                report(self.on_outcome, AuthOutcome(ANONYMOUS, 200, scope.get("path", "")))
+                report(self.on_outcome, AuthOutcome(ANONYMOUS, 200, path))
                 return None
-            raise self.missing_token(scope.get("path", ""))
+            raise self.missing_token(path)
         return found
 
     def _after_verify(
