@@ -139,11 +139,9 @@ def auth_required(
 
             @functools.wraps(view)
             async def async_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-                authenticator, scope = get_authenticator(), _scope(request)
                 try:
-                    identity = _checked(request, authenticator, scope, guard)
-                    if identity is None:
-                        identity = await authenticator.authenticate(scope, guard=guard)
+                    if (identity := _checked(request, guard)) is None:
+                        identity = await get_authenticator().authenticate(_scope(request), guard=guard)
                 except Denied as denied:
                     return _response(denied)
                 request.auth_identity = identity
@@ -153,11 +151,9 @@ def auth_required(
 
         @functools.wraps(view)
         def sync_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-            authenticator, scope = get_authenticator(), _scope(request)
             try:
-                identity = _checked(request, authenticator, scope, guard)
-                if identity is None:
-                    identity = authenticator.authenticate_sync(scope, guard=guard)
+                if (identity := _checked(request, guard)) is None:
+                    identity = get_authenticator().authenticate_sync(_scope(request), guard=guard)
             except Denied as denied:
                 return _response(denied)
             request.auth_identity = identity
@@ -168,14 +164,10 @@ def auth_required(
     return decorate(view) if view is not None else decorate
 
 
-def _checked(
-    request: HttpRequest, authenticator: Authenticator, scope: dict[str, Any], guard: Guard | None
-) -> Identity | None:
+def _checked(request: HttpRequest, guard: Guard | None) -> Identity | None:
     """The identity the middleware verified, guard applied; ``None`` when it left none (then verify here: the
     middleware may be absent, and with it a token would already have been refused)."""
     identity = getattr(request, "auth_identity", None)
-    if identity is None:
-        return None
-    if guard is not None:
-        authenticator.authorize(identity, guard, scope["path"])
-    return cast(Identity, identity)
+    if identity is not None and guard is not None:
+        get_authenticator().authorize(identity, guard, request.path_info)
+    return cast(Identity | None, identity)

@@ -25,6 +25,7 @@ first requests share one fetch (``RemoteJWKS`` lets one thread fetch while the o
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, Unpack, cast
 
@@ -48,6 +49,7 @@ from ._web.principal import Guard
 __all__ = ["BetterAuth", "current_identity"]
 
 EXTENSION = "betterauth_jwt"
+SCOPE_KEY = "betterauth_jwt.scope"
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -90,6 +92,8 @@ class BetterAuth:
         return authenticator
 
     def _protect(self, view: View, *, required: bool, guard: Guard | None) -> View:
+        is_async = inspect.iscoroutinefunction(view)
+
         @functools.wraps(view)
         def protected(*args: Any, **kwargs: Any) -> Any:
             try:
@@ -97,16 +101,19 @@ class BetterAuth:
             except Denied as denied:
                 return Response(denied.body, denied.status, dict(denied.headers), mimetype="application/json")
             g.betterauth_identity = identity
-            return current_app.ensure_sync(view)(*args, **kwargs)
+            return current_app.ensure_sync(view)(*args, **kwargs) if is_async else view(*args, **kwargs)
 
         return cast(View, protected)
 
     def _authenticate(self, *, required: bool, guard: Guard | None) -> Identity | None:
         """The current request's identity, or raise the refusal; a second decorator on one request reuses it."""
-        scope = g.get("betterauth_scope")
+        environ = request.environ
+        scope = environ.get(SCOPE_KEY)  # kept in the WSGI environ: one dict lookup, no proxy
         if scope is None:
-            scope = g.betterauth_scope = environ_scope(request.environ, request.path)
-        authenticator = self.authenticator
+            scope = environ[SCOPE_KEY] = environ_scope(environ)
+        authenticator = current_app.extensions.get(EXTENSION)
+        if not isinstance(authenticator, Authenticator):
+            raise ConfigurationError("BetterAuth is not initialised for this app: call auth.init_app(app)")
         if guard is None and (identity := authenticator.cached_identity(scope)) is not None:
             return identity  # a token verified before: no parsing at all
         return authenticator.authenticate_sync(scope, required=required, guard=guard)

@@ -42,7 +42,7 @@ try:
     from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
     from litestar.openapi.spec import Components, SecurityScheme
     from litestar.response import Response
-    from litestar.types import ASGIApp
+    from litestar.types import ASGIApp, Receive, Scope, Send
 except ImportError as exc:  # pragma: no cover - exercised without litestar installed
     raise missing_extra("litestar", "litestar") from exc
 
@@ -80,16 +80,22 @@ class _Middleware(AbstractAuthenticationMiddleware):
         self.required = required
         self.public = public
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The common case first: a token verified before and still valid sets scope["user"] and scope["auth"] without
+        # a connection object or a coroutine; anything else takes Litestar's path (exclusions, then the request).
+        if self.authenticator.cached_identity(cast(MutableMapping[str, Any], scope)) is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         scope = cast(MutableMapping[str, Any], connection.scope)  # Litestar's TypedDict, read as the mapping it is
-        identity = self.authenticator.cached_identity(scope)
-        if identity is None:
-            if self.public and self.public.matches(scope):
-                return AuthenticationResult(user=None, auth=None)  # as the ASGI middleware: public means unchecked
-            try:
-                identity = await self.authenticator.authenticate(scope, required=self.required)
-            except Denied as denied:
-                raise BetterAuthRefusal(denied) from None
+        if self.public and self.public.matches(scope):
+            return AuthenticationResult(user=None, auth=None)  # as the ASGI middleware: public means unchecked
+        try:
+            identity = await self.authenticator.authenticate(scope, required=self.required)
+        except Denied as denied:
+            raise BetterAuthRefusal(denied) from None
         return AuthenticationResult(user=identity, auth=scope.get("auth") if identity is not None else None)
 
 

@@ -18,9 +18,11 @@ __all__ = ["environ_scope"]
 _HEADERS = ((b"authorization", "HTTP_AUTHORIZATION"), (b"cookie", "HTTP_COOKIE"))
 
 
-def environ_scope(environ: Mapping[str, Any], path: str) -> dict[str, Any]:
-    """A scope with ``path`` and the ``Authorization`` and ``Cookie`` headers of ``environ`` as lower-case byte pairs;
-    the authenticator stores ``user`` and ``auth`` in it."""
+def environ_scope(environ: Mapping[str, Any], path: str | None = None) -> dict[str, Any]:
+    """A scope with ``path`` (by default ``PATH_INFO``, as UTF-8) and the ``Authorization`` and ``Cookie`` headers of
+    ``environ`` as lower-case byte pairs; the authenticator stores ``user`` and ``auth`` in it."""
+    if path is None:
+        path = environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "replace")
     headers = []
     for name, key in _HEADERS:
         value = environ.get(key)
