@@ -1,8 +1,8 @@
 """The benchmarks run, and every implementation they compare agrees on what to accept. No timing is asserted here.
 
-``make bench`` measures; this only checks that it would work: each contender (betterauth-jwt, the floor and the five peer
-libraries) accepts valid Better Auth-shaped tokens and rejects tampered ones for every algorithm, and each benchmark
-script runs end to end with tiny counts and writes its JSON.
+``make bench`` measures; this only checks that it would work: each contender (betterauth-jwt, the floor and the peer
+libraries, pure-Python and Rust-backed) accepts valid Better Auth-shaped tokens and rejects tampered ones for every
+algorithm, and each benchmark script runs end to end with tiny counts and writes its JSON.
 """
 
 from __future__ import annotations
@@ -83,6 +83,18 @@ def test_micro_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
         "signature call only, fastest backend",
     }
     assert result["does_not_check"]["EdDSA"]["betterauth-jwt"] == []
+    assert "| implementation" in done.stdout
+
+
+def test_stream_benchmark_runs_and_every_implementation_answers_every_request_rightly(tmp_path: Path) -> None:
+    done = _run("benchmarks.stream", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stderr  # it exits 1 if any implementation answered a request wrongly
+    result = json.loads((tmp_path / "stream.json").read_text())
+    assert result["smoke"] is True
+    assert result["kinds"]["expired"] > 0
+    assert result["kinds"]["forged"] > 0
+    assert {"betterauth-jwt", "PyJWT", "oxyjwt", "webtoken"} <= set(result["median_us_per_request"])
+    assert 0 < result["ours"]["hit_rate"] < 1
     assert "| implementation" in done.stdout
 
 

@@ -302,3 +302,19 @@ def test_a_rejected_key_is_rejected_before_any_backend_sees_it() -> None:
     small_order = encode(mul(2, T8))
     with pytest.raises(KeyRejected, match="small-order"):
         load_public_jwk({"kty": "OKP", "crv": "Ed25519", "x": b64url(small_order)})
+
+
+def test_without_pynacl_the_package_imports_and_uses_cryptography() -> None:
+    code = (
+        "import sys; sys.modules['nacl'] = None\n"  # makes `import nacl...` raise ImportError
+        "from betterauth_jwt import StaticJWKS, Verifier\n"
+        "from betterauth_jwt._jose import ed25519\n"
+        "from betterauth_jwt.testing import TokenFactory\n"
+        "assert ed25519.BACKENDS == ('cryptography',), ed25519.BACKENDS\n"
+        "f = TokenFactory('EdDSA', issuer='https://a.example', audience='https://a.example')\n"
+        "v = Verifier(StaticJWKS(f.jwks), issuer='https://a.example', audience='https://a.example')\n"
+        "assert v.verify(f.access_token('u')).user_id == 'u'\n"
+        "try:\n    ed25519.check(bytes(32), 'libsodium')\nexcept ValueError:\n    print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
