@@ -13,6 +13,7 @@ the payload, and make the single ``cryptography`` call (ES256: plus the raw R||S
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import time
@@ -132,31 +133,40 @@ def libsodium_verify() -> Callable[[bytes, bytes, int, bytes], int] | None:
 
 
 def signature_check(case: Case, backend: str = "fastest") -> Callable[[bytes, bytes], bool] | None:
-    """The one signature call, on ``backend``: "cryptography", "libsodium" (EdDSA only) or "fastest" (libsodium for
-    EdDSA when installed, the only choice otherwise). None: the backend cannot do this algorithm here."""
+    """The one signature call. ``fastest``: libsodium for EdDSA (when PyNaCl is installed), HMAC from precomputed pads
+    for HS256, ``cryptography`` for RS256/ES256. ``previous``: the call before issue 22 where it differs (HS256: the
+    one-shot ``hmac.digest``; EdDSA: ``cryptography``'s Ed25519), None for the algorithms it does not change."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+    if backend == "previous" and case.alg not in ("HS256", "EdDSA"):
+        return None
     secret = case.secret
     if secret is not None:
-        if backend == "libsodium":
-            return None
-        return lambda signing_input, signature: hmac.compare_digest(
-            hmac.digest(secret, signing_input, "sha256"), signature
-        )
-    if case.alg == "EdDSA" and backend in ("fastest", "libsodium"):
-        sodium = libsodium_verify()
-        if sodium is not None:
-            public_bytes = case.factory.private_key.public_key().public_bytes_raw()  # type: ignore[union-attr]
-            return lambda signing_input, signature: (
-                len(signature) == 64 and sodium(signature, signing_input, len(signing_input), public_bytes) == 0
+        if backend == "previous":
+            return lambda signing_input, signature: hmac.compare_digest(
+                hmac.digest(secret, signing_input, "sha256"), signature
             )
-        if backend == "libsodium":
-            return None
-    elif backend == "libsodium":
-        return None
+        block = secret.ljust(64, b"\0")  # RFC 2104 with the two padded key blocks hashed once
+        inner = hashlib.sha256(bytes(x ^ 0x36 for x in block))
+        outer = hashlib.sha256(bytes(x ^ 0x5C for x in block))
+
+        def hmac_ok(signing_input: bytes, signature: bytes) -> bool:
+            h = inner.copy()
+            h.update(signing_input)
+            o = outer.copy()
+            o.update(h.digest())
+            return hmac.compare_digest(o.digest(), signature)
+
+        return hmac_ok
+    sodium = libsodium_verify() if case.alg == "EdDSA" and backend == "fastest" else None
+    if sodium is not None:
+        public_bytes = case.factory.private_key.public_key().public_bytes_raw()  # type: ignore[union-attr]
+        return lambda signing_input, signature: (
+            len(signature) == 64 and sodium(signature, signing_input, len(signing_input), public_bytes) == 0
+        )
     public: Any = case.factory.private_key.public_key()  # type: ignore[union-attr]
     sha256, pkcs1, ecdsa = hashes.SHA256(), padding.PKCS1v15(), ec.ECDSA(hashes.SHA256())
 
@@ -360,14 +370,14 @@ def _ryjwt(case: Case) -> Verify | None:
 FLOOR = Contender(
     "floor",
     "urlsafe_b64decode x3 + json.loads x2 + the fastest signature call installed: libsodium for EdDSA (PyNaCl), "
-    "cryptography for RS256/ES256, hmac.digest + compare_digest for HS256",
+    "cryptography for RS256/ES256, HMAC from precomputed pads + compare_digest for HS256",
     _floor,
     checks_claims=False,
 )
-FLOOR_CRYPTOGRAPHY = Contender(
-    "floor, cryptography's Ed25519",
-    "the floor with cryptography's Ed25519 verify (OpenSSL) instead of libsodium; EdDSA only",
-    lambda case: _floor(case, "cryptography") if case.alg == "EdDSA" else None,
+FLOOR_PREVIOUS = Contender(
+    "floor, previous signature call",
+    "the floor with the signature call before issue 22: HS256 one-shot hmac.digest, EdDSA cryptography's Ed25519",
+    lambda case: _floor(case, "previous"),
     checks_claims=False,
 )
 OURS = Contender(
@@ -425,7 +435,7 @@ RUST_PEERS = (
     ),
 )
 PEERS = (*PEERS, *RUST_PEERS)
-CONTENDERS = (FLOOR, FLOOR_CRYPTOGRAPHY, OURS, OURS_CRYPTOGRAPHY, OURS_NO_CACHE, *PEERS)
+CONTENDERS = (FLOOR, FLOOR_PREVIOUS, OURS, OURS_CRYPTOGRAPHY, OURS_NO_CACHE, *PEERS)
 
 
 def disagreements(case: Case, contenders: tuple[Contender, ...] = CONTENDERS, valid_count: int = 3) -> list[str]:
