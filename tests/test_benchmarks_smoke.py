@@ -98,6 +98,15 @@ def test_stream_benchmark_runs_and_every_implementation_answers_every_request_ri
     assert "| implementation" in done.stdout
 
 
+def test_parts_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
+    done = _run("benchmarks.parts", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "parts.json").read_text())
+    assert set(result["us"]) == {"HS256", "RS256", "EdDSA"}
+    assert "signature call, previous" in result["us"]["HS256"]
+    assert "signature call, previous" not in result["us"]["RS256"]
+
+
 def test_memory_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
     done = _run("benchmarks.memory", "--output", str(tmp_path))
     assert done.returncode == 0, done.stderr
