@@ -13,7 +13,20 @@ from pathlib import Path
 from typing import Any
 
 RESULTS_DIR = Path(__file__).parent / "results"
-PACKAGES = ("betterauth-jwt", "cryptography", "PyJWT", "joserfc", "Authlib", "python-jose", "jwcrypto", "uvicorn")
+PACKAGES = (
+    "betterauth-jwt",
+    "cryptography",
+    "PyNaCl",
+    "PyJWT",
+    "joserfc",
+    "Authlib",
+    "python-jose",
+    "jwcrypto",
+    "oxyjwt",
+    "webtoken",
+    "ryjwt",
+    "uvicorn",
+)
 
 
 def environment() -> dict[str, Any]:
