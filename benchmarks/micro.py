@@ -1,6 +1,6 @@
-"""Micro-benchmark: verifying Better Auth-shaped JWTs with betterauth-jwt, the practical floor and five peer libraries.
+"""Micro-benchmark: verifying Better Auth-shaped JWTs with betterauth-jwt, the practical floor and every peer library.
 
-    python -m benchmarks.micro                 # the full run (about a minute); `make bench` runs it
+    python -m benchmarks.micro                 # the full run (a few minutes); `make bench` runs it
     python -m benchmarks.micro --smoke         # tiny counts: checks that everything runs and agrees, times nothing
 
 For each algorithm (HS256, RS256, ES256, EdDSA) it first checks that every implementation accepts valid tokens and
@@ -12,7 +12,12 @@ rejects tampered ones (and stops if one does not), then times, in the same proce
   long-running service) and with ``cache_size=0``. A batch's tokens are issued in the same second, as a busy
   service's new tokens are; a third betterauth-jwt row, for information, verifies tokens that share no issue or expiry
   second (no datetime shared between identities: its least favourable case);
-- **repeated token**: one token verified over and over (betterauth-jwt's cache hit), with ``verify`` and ``averify``.
+- **repeated token**: one token verified over and over (betterauth-jwt's cache hit), with ``verify`` and ``averify``;
+- **both ways** (issue 22): for EdDSA, betterauth-jwt and the floor also on ``cryptography``'s Ed25519 (the path
+  without PyNaCl), and for HS256 the floor with the one-shot ``hmac.digest``; the signature call alone, on each
+  backend, shows the crypto's share of every row (and why a Rust-backed peer can be faster).
+
+After the table, each peer's time as a ratio of ours, with what it does not check (``benchmarks/_gaps.py``).
 
 Method: ``time.perf_counter_ns`` around each batch, the garbage collector paused during a batch (as ``timeit`` does),
 contenders interleaved round-robin with a rotating start so that noise on a shared machine spreads evenly, and medians

@@ -4,9 +4,10 @@ Three implementations are compared: the ``cryptography`` check, and the libsodiu
 (``crypto_sign_verify_detached`` bound directly, PyNaCl's ``crypto_sign_open``). They run over
 
 * every Wycheproof Ed25519 vector (tests/vectors/wycheproof), keys loaded as a JWKS member would be;
-* signatures built here that OpenSSL alone accepts and libsodium refuses: a small-order ``R`` (from the key's owner,
-  and from anyone, under a public key with a small-order component). Without the ``cryptography`` path's own check for
-  that ``R`` the backends would disagree on these; the tests show OpenSSL's raw answer too, so the reason stays visible;
+* signatures built here that OpenSSL alone accepts and libsodium refuses: a small-order ``R`` with ``S = h·a``, under an
+  ordinary key and under one with a small-order component (only the key's owner can make them). Without the
+  ``cryptography`` path's own check for that ``R`` the backends would disagree on these; the tests show OpenSSL's raw
+  answer too, so the reason stays visible;
 * signatures under mixed-order public keys (which both backends accept when the cofactorless equation holds), ``S``
   not reduced, and Hypothesis' mutations of genuine signatures;
 * the forgery suite's EdDSA tests, run again with the ``cryptography`` backend forced (``tests/forgery/conftest.py``).

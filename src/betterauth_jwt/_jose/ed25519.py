@@ -7,8 +7,8 @@ forged signatures through both):
 
 - the signature is exactly 64 bytes and ``S`` is below the group order ``L`` (both backends check this);
 - ``R`` is not a small-order point. libsodium refuses such an ``R`` before doing any arithmetic; OpenSSL accepts it
-  whenever the verification equation holds, which the key's owner (or, for a public key with a small-order component,
-  anyone who can find a matching message) can arrange. The ``cryptography`` path refuses it too, up front;
+  whenever the verification equation holds, which the key's owner can arrange (``S = h·a``, with or without a
+  small-order component in the public key). The ``cryptography`` path refuses it too, up front;
 - the public key is canonical, not of small order and on the curve: ``_jwk`` refuses other keys when they are loaded,
   before either backend sees them.
 """
