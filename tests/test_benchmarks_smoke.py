@@ -107,6 +107,15 @@ def test_parts_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
     assert "signature call, previous" not in result["us"]["RS256"]
 
 
+def test_before_after_benchmark_runs_against_a_git_revision(tmp_path: Path) -> None:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        unavailable("needs git and a git checkout")
+    done = _run("benchmarks.before_after", "--ref", "HEAD", "--algorithms", "HS256", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "before_after.json").read_text())
+    assert set(result["median_us"]["HS256"]) >= {"before, cache_size=0", "after, full cache", "after, cache hit"}
+
+
 def test_memory_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
     done = _run("benchmarks.memory", "--output", str(tmp_path))
     assert done.returncode == 0, done.stderr
