@@ -48,7 +48,7 @@ def import_revision(ref: str, directory: Path) -> ModuleType:
 
 def _datetime_memo(package: ModuleType) -> dict[Any, Any]:
     """The memo of datetimes shared by identities of the same second, wherever this revision keeps it (or a dummy)."""
-    for name in ("_identity", "_kinds._identity", "_kinds.access"):
+    for name in ("_kinds.identity", "_identity"):
         try:
             memo = getattr(importlib.import_module(f"{package.__name__}.{name}"), "_moments", None)
         except ImportError:

@@ -25,8 +25,8 @@ from typing import Any
 
 from benchmarks._contenders import OURS_NO_CACHE, Case, signature_check
 from benchmarks._report import table, write_json
-from betterauth_jwt._json import loads_strict
-from betterauth_jwt._token import _check_shape, b64url_decode, parse_token
+from betterauth_jwt._jose.json import loads_strict
+from betterauth_jwt._jose.token import _check_shape, b64url_decode, parse_token
 
 
 def steps(case: Case) -> dict[str, Callable[[], object]]:

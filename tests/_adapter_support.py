@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from betterauth_jwt import AuthOutcome, KeysUnavailableError, TokenKind, Verifier
-from betterauth_jwt._jwk import VerificationKey
+from betterauth_jwt._jose.jwk import VerificationKey
 from betterauth_jwt.testing import TokenFactory
 
 NOW = 1_760_000_000.0

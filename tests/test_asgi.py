@@ -23,7 +23,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from betterauth_jwt import Verifier
-from betterauth_jwt._http import AUTHENTICATOR_SCOPE_KEY
+from betterauth_jwt._web.authenticator import AUTHENTICATOR_SCOPE_KEY
 from betterauth_jwt.asgi import BetterAuthMiddleware
 from betterauth_jwt.testing import TokenFactory
 from tests._adapter_support import (

@@ -141,3 +141,15 @@ def test_http_benchmark_serves_every_variant_as_expected(tmp_path: Path) -> None
         "PyJWT middleware, repeated token",
     }
     assert all(rate > 0 for rate in result["median_requests_per_s"].values())
+
+
+def test_oauth_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
+    done = _run("benchmarks.oauth_bench", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "oauth.json").read_text())
+    assert result["smoke"] is True
+    assert set(result["results"]) == {"EdDSA", "ES256", "RS256"}
+    for measured in result["results"].values():
+        assert set(measured["oauth_over_first_party"]) == {"cold, cache_size=0", "cold, default cache", "cache hit"}
+        assert all(ratio > 0 for ratio in measured["oauth_over_first_party"].values())
+    assert "OAuth / first-party" in done.stdout

@@ -20,7 +20,7 @@ from betterauth_jwt import (
     Verifier,
 )
 from betterauth_jwt._cache import VerifiedTokenCache
-from betterauth_jwt._jwk import VerificationKey
+from betterauth_jwt._jose.jwk import VerificationKey
 from betterauth_jwt.testing import TokenFactory
 
 NOW = 1_760_000_000.0

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import error_codes
+from tests.cli.test_cli import error_codes
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -9,43 +9,54 @@ from ._errors import (
     ConfigurationError,
     ExpiredTokenError,
     ImmatureTokenError,
+    InsufficientScopeError,
     InvalidClaimsError,
     InvalidSignatureError,
     InvalidTokenError,
     KeysUnavailableError,
     MalformedTokenError,
+    OpaqueTokenError,
+    SenderConstrainedTokenError,
     UnknownKeyError,
     UnsupportedTokenError,
     WrongTokenKindError,
 )
-from ._identity import Identity, TokenKind
-from ._jwk import VerificationKey
-from ._jwks import RemoteJWKS
-from ._keys import KeyProvider, SharedSecret, StaticJWKS
+from ._jose.jwk import VerificationKey
+from ._jose.token import decode_unverified
+from ._keys.fixed import KeyProvider, SharedSecret, StaticJWKS
+from ._keys.remote import RemoteJWKS
+from ._kinds.identity import Identity, TokenKind
+from ._kinds.oauth import AccessGrant
 from ._logging import token_fingerprint
-from ._outcome import AuthOutcome, OnOutcome
-from ._token import decode_unverified
-from ._verifier import Verifier
+from ._stores.introspection import TokenIntrospection
+from ._verifier import OAuthVerifier, Verifier
+from ._web.outcome import AuthOutcome, OnOutcome
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessGrant",
     "AuthOutcome",
     "BetterAuthJWTError",
     "ConfigurationError",
     "ExpiredTokenError",
     "Identity",
     "ImmatureTokenError",
+    "InsufficientScopeError",
     "InvalidClaimsError",
     "InvalidSignatureError",
     "InvalidTokenError",
     "KeyProvider",
     "KeysUnavailableError",
     "MalformedTokenError",
+    "OAuthVerifier",
     "OnOutcome",
+    "OpaqueTokenError",
     "RemoteJWKS",
+    "SenderConstrainedTokenError",
     "SharedSecret",
     "StaticJWKS",
+    "TokenIntrospection",
     "TokenKind",
     "UnknownKeyError",
     "UnsupportedTokenError",

@@ -49,8 +49,8 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
         "betterauth_jwt.metrics needs prometheus-client: pip install 'betterauth-jwt[prometheus]'"
     ) from exc
 
-from ._outcome import AuthOutcome
 from ._verifier import Verifier
+from ._web.outcome import AuthOutcome
 
 __all__ = ["REMAINING_BUCKETS", "PrometheusMetrics"]
 

@@ -1,5 +1,5 @@
 """``BETTERAUTH_JWT_TEST_ED25519_BACKEND=cryptography`` runs this suite with that Ed25519 backend forced, for keys loaded
-from then on; tests/test_ed25519_backends.py does so to show the EdDSA cases pass on both backends."""
+from then on; tests/jose/test_ed25519_backends.py does so to show the EdDSA cases pass on both backends."""
 
 from __future__ import annotations
 

@@ -2,14 +2,14 @@
 
 libsodium verifies a signature in about half the time of the OpenSSL that ``cryptography`` bundles, and EdDSA is what
 Better Auth signs with by default, so it is the faster backend that is chosen. Which one runs must change nothing but
-the speed, so both accept exactly the same signatures (tests/test_ed25519_backends.py runs the Wycheproof vectors and
-forged signatures through both):
+the speed, so both accept exactly the same signatures (tests/jose/test_ed25519_backends.py runs the Wycheproof
+vectors and forged signatures through both):
 
 - the signature is exactly 64 bytes and ``S`` is below the group order ``L`` (both backends check this);
 - ``R`` is not a small-order point. libsodium refuses such an ``R`` before doing any arithmetic; OpenSSL accepts it
   whenever the verification equation holds, which the key's owner can arrange (``S = h·a``, with or without a
   small-order component in the public key). The ``cryptography`` path refuses it too, up front;
-- the public key is canonical, not of small order and on the curve: ``_jwk`` refuses other keys when they are loaded,
+- the public key is canonical, not of small order and on the curve: ``jwk`` refuses other keys when they are loaded,
   before either backend sees them.
 """
 

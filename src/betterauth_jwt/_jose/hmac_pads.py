@@ -3,7 +3,7 @@
 ``hmac.digest(key, msg, "sha256")`` sets up OpenSSL's HMAC from the key on every call, which is most of its cost for a
 token-sized message; copying two hash states that already absorbed ``key ^ ipad`` and ``key ^ opad`` is the same
 computation without that setup: measured here, 1.3 µs instead of 3.5 µs per HS256 token. Same bytes out
-(tests/test_hmac_pads.py compares them with ``hmac.digest`` for every key length around the block size).
+(tests/jose/test_hmac_pads.py compares them with ``hmac.digest`` for every key length around the block size).
 """
 
 from __future__ import annotations

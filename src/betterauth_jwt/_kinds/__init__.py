@@ -1,0 +1,1 @@
+"""One module per credential kind: its claims profile and its result type."""

@@ -1,0 +1,1 @@
+"""Test helpers behind betterauth_jwt.testing: a real JWKS server, token minting."""

@@ -1,0 +1,1 @@
+"""Framework-neutral request handling: credential extraction, challenges, the error -> status table, hooks."""

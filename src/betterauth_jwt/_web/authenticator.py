@@ -1,0 +1,253 @@
+"""From a request's headers to an :class:`Identity` or an HTTP refusal: the one place where adapters meet HTTP.
+
+``BetterAuthMiddleware``, ``BetterAuthBackend`` and the FastAPI dependencies all hold an :class:`Authenticator` and
+only turn its :class:`Denied` into their framework's response. Nothing here imports a web framework.
+
+Where the token comes from (the header wins):
+
+1. ``Authorization: Bearer <token>`` (RFC 6750 section 2.1): the scheme is case-insensitive, one header only, the
+   credentials a single ``b64token``; anything else that claims the Bearer scheme is refused (401), never guessed at.
+   A header with another scheme (``Basic ...``) carries no bearer token and is left alone.
+2. When enabled, Better Auth's ``session_data`` cookie: ``__Secure-{prefix}.session_data`` before
+   ``{prefix}.session_data``, or its chunks ``.0``, ``.1``, ... joined in order, as Better Auth writes them.
+
+How a refusal is answered (RFC 6750 section 3; body ``{"detail": ..., "code": ...}``, never the token):
+
+- no token: 401, ``WWW-Authenticate: Bearer realm="..."`` without an error code (section 3.1);
+- a refused token: 401, ``error="invalid_token"`` and the error's safe description;
+- a guard refused the identity: 403, ``error="insufficient_scope"``;
+- the keys could not be obtained: 503 with ``Retry-After``.
+
+A WebSocket is closed before it is accepted: 1008 (policy violation), or 1013 (try again later) for the 503 case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any, Literal, TypedDict, overload
+
+from .._errors import ConfigurationError, InvalidTokenError, KeysUnavailableError
+from .._kinds.identity import Identity, TokenKind
+from .._logging import logger, token_fingerprint
+from .._verifier import Verifier
+from .credentials import (
+    COOKIE_NAME,
+    DEFAULT_COOKIE_PREFIX,
+    SECURE_COOKIE_PREFIX,
+    USUAL_BEARER,
+    RawHeaders,
+    bearer_token,
+    session_cookie,
+)
+from .denial import NOT_QUOTABLE, Denied, challenge, retry_after
+from .outcome import ANONYMOUS, INSUFFICIENT_SCOPE, MISSING_TOKEN, OK, AuthOutcome, OnOutcome, report
+from .principal import Guard, IdentityCredentials, store_identity
+
+__all__ = ["AUTHENTICATOR_SCOPE_KEY", "DEFAULT_REALM", "AuthOptions", "Authenticator"]
+
+DEFAULT_REALM = "api"
+
+
+class AuthOptions(TypedDict, total=False):
+    """The :class:`Authenticator`'s options: every adapter takes them as keyword arguments and passes them on as they
+    are, so a new option is added here once, not in each framework's face (see :class:`Authenticator` for each)."""
+
+    cookie: bool | Verifier
+    cookie_prefix: str
+    realm: str
+    on_outcome: OnOutcome | None
+
+
+# The middleware leaves its Authenticator in the scope of a request it lets through anonymously (a public path, no token
+# with required=False), so that FastAPI dependencies can still verify a token there. Which verifier accepted a verified
+# scope["user"] travels in scope["auth"] (IdentityCredentials), not under a key of its own: every key added to the
+# scope is one the framework's own keys may then not fit beside without the scope dict growing, on every request.
+AUTHENTICATOR_SCOPE_KEY = "betterauth_jwt.authenticator"
+
+
+# -- the authenticator ----------------------------------------------------------------------------------------------
+
+
+class Authenticator:
+    """Finds the token in a request, verifies it, applies a guard, reports the outcome and says what to answer.
+
+    ``cookie=True`` also reads the ``session_data`` cookie and verifies it with ``verifier`` (which must then be a
+    ``TokenKind.SESSION_COOKIE`` verifier); ``cookie=<Verifier>`` verifies the cookie with that one, so bearer access
+    tokens and the cookie can both be accepted.
+    """
+
+    def __init__(
+        self,
+        verifier: Verifier,
+        *,
+        cookie: bool | Verifier = False,
+        cookie_prefix: str = DEFAULT_COOKIE_PREFIX,
+        realm: str = DEFAULT_REALM,
+        on_outcome: OnOutcome | None = None,
+    ) -> None:
+        if not isinstance(verifier, Verifier):
+            raise ConfigurationError("verifier must be a betterauth_jwt.Verifier")
+        cookie_verifier = verifier if cookie is True else cookie or None
+        if cookie_verifier is not None:
+            if not isinstance(cookie_verifier, Verifier):
+                raise ConfigurationError("cookie must be True, False or a Verifier for the session_data cookie")
+            if cookie_verifier.kind is not TokenKind.SESSION_COOKIE:
+                raise ConfigurationError(
+                    "the session_data cookie is a TokenKind.SESSION_COOKIE token: pass cookie=Verifier(..., "
+                    "kind=TokenKind.SESSION_COOKIE) to accept it beside bearer access tokens"
+                )
+            if not isinstance(cookie_prefix, str) or not COOKIE_NAME.fullmatch(cookie_prefix):
+                raise ConfigurationError("cookie_prefix must be a cookie name such as 'better-auth'")
+        if not isinstance(realm, str) or not realm or len(realm) > 100 or NOT_QUOTABLE.search(realm):
+            raise ConfigurationError("realm must be 1 to 100 printable ASCII characters without '\"' or '\\'")
+        if on_outcome is not None and not callable(on_outcome):
+            raise ConfigurationError("on_outcome must be a callable taking an AuthOutcome")
+        self.verifier = verifier
+        self.cookie_verifier = cookie_verifier
+        self.cookie_names = (f"{SECURE_COOKIE_PREFIX}{cookie_prefix}.session_data", f"{cookie_prefix}.session_data")
+        self.realm = realm
+        self.on_outcome = on_outcome
+        # The verifier checks the token's size itself; this only bounds the work spent on a hostile header.
+        self._max_header_bytes = max(verifier.max_token_bytes, (cookie_verifier or verifier).max_token_bytes) + 64
+
+    def __repr__(self) -> str:
+        return f"Authenticator({self.verifier!r}, cookie={self.cookie_verifier is not None}, realm={self.realm!r})"
+
+    @overload
+    async def authenticate(
+        self, scope: MutableMapping[str, Any], *, required: Literal[True] = True, guard: Guard | None = None
+    ) -> Identity: ...
+
+    @overload
+    async def authenticate(
+        self, scope: MutableMapping[str, Any], *, required: bool, guard: Guard | None = None
+    ) -> Identity | None: ...
+
+    async def authenticate(
+        self, scope: MutableMapping[str, Any], *, required: bool = True, guard: Guard | None = None
+    ) -> Identity | None:
+        """The identity of the ASGI request ``scope``, or ``None`` when it has no token and ``required`` is false;
+        raise :class:`Denied`. On success the identity is also put in ``scope["user"]`` and ``scope["auth"]``.
+
+        An identity already in the scope is reused when it was verified by the verifier this authenticator would have
+        used for it (the middleware's result, an earlier dependency's): a request is verified once, and one verifier
+        never accepts a token on the word of another (configured for another audience, say).
+        """
+        path = scope.get("path", "")
+        user = scope.get("user")
+        if isinstance(user, Identity) and self._verified_here(user, scope.get("auth")):
+            if guard is not None:
+                self.authorize(user, guard, path)
+            return user
+        try:
+            found = self.find_token(scope.get("headers", ()))
+        except InvalidTokenError as exc:
+            raise self._refuse_token(exc, AuthOutcome(exc.code, 401, path)) from None
+        if found is None:
+            if not required:
+                report(self.on_outcome, AuthOutcome(ANONYMOUS, 200, path))
+                return None
+            raise self.missing_token(path)
+        token, verifier, source = found
+        try:
+            identity = await verifier.averify(token)
+        except InvalidTokenError as exc:
+            outcome = AuthOutcome(exc.code, 401, path, None, token_fingerprint(token), source)
+            raise self._refuse_token(exc, outcome) from None
+        except KeysUnavailableError as exc:
+            outcome = AuthOutcome(exc.code, 503, path, None, token_fingerprint(token), source)
+            raise self._unavailable(exc, outcome) from None
+        if guard is not None or self.on_outcome is not None:
+            # The fingerprint (a SHA-256) and the outcome serve only logs and the hook: not built on the common path.
+            fingerprint = token_fingerprint(token)
+            if guard is not None:
+                self.authorize(identity, guard, path, fingerprint=fingerprint, source=source)
+            report(self.on_outcome, AuthOutcome(OK, 200, path, identity, fingerprint, source))
+        store_identity(scope, identity, verifier, source)
+        return identity
+
+    def cached_identity(self, scope: MutableMapping[str, Any]) -> Identity | None:
+        """:meth:`authenticate`'s common case, without a coroutine or any parsing: exactly one ``Authorization: Bearer``
+        header whose token the verifier accepted before and still accepts now (its cache re-checks the time window and
+        the key set). ``None`` means "call authenticate()", which decides everything else. On success the scope is set
+        and the outcome reported as authenticate() does. (A cached token is a valid JWT, so a header of this shape is
+        exactly one that bearer_token() accepts.)"""
+        header = None
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                if header is not None:
+                    return None  # several Authorization headers: authenticate() refuses them
+                header = value
+        # "Bearer <token>" as clients send it; any other spelling (case, several spaces) is left to authenticate().
+        if header is None or len(header) > self._max_header_bytes or not header.startswith(USUAL_BEARER):
+            return None
+        token = header[7:].decode("latin-1")
+        identity = self.verifier._cached_identity(token)
+        if identity is None:
+            return None
+        if self.on_outcome is not None:
+            report(
+                self.on_outcome,
+                AuthOutcome(OK, 200, scope.get("path", ""), identity, token_fingerprint(token), "header"),
+            )
+        store_identity(scope, identity, self.verifier, "header")
+        return identity
+
+    def _verified_here(self, user: Identity, credentials: object) -> bool:
+        if not isinstance(credentials, IdentityCredentials) or credentials.identity is not user:
+            return False
+        verifier, source = credentials.verifier, credentials.source
+        if source == "header":
+            return verifier is self.verifier
+        return source == "cookie" and self.cookie_verifier is not None and verifier is self.cookie_verifier
+
+    def authorize(
+        self,
+        identity: Identity,
+        guard: Guard,
+        path: str,
+        *,
+        fingerprint: str | None = None,
+        source: Literal["header", "cookie"] | None = None,
+    ) -> None:
+        """Raise a 403 :class:`Denied` unless ``guard`` allows ``identity``."""
+        if guard.allows(identity):
+            return
+        logger.info("forbidden: user %r refused by a guard on %r", identity.user_id, path)
+        report(self.on_outcome, AuthOutcome(INSUFFICIENT_SCOPE, 403, path, identity, fingerprint, source))
+        description = guard.description
+        raise Denied(403, INSUFFICIENT_SCOPE, description, self.challenge(INSUFFICIENT_SCOPE, description))
+
+    def challenge(self, error: str | None = None, description: str | None = None) -> tuple[tuple[str, str], ...]:
+        """The ``WWW-Authenticate`` header of a refusal from this authenticator (RFC 6750 section 3)."""
+        return challenge(self.realm, error, description)
+
+    def missing_token(self, path: str) -> Denied:
+        report(self.on_outcome, AuthOutcome(MISSING_TOKEN, 401, path))
+        return Denied(401, MISSING_TOKEN, "authentication required", self.challenge())
+
+    def _refuse_token(self, exc: InvalidTokenError, outcome: AuthOutcome) -> Denied:
+        logger.info("token %s refused on %r: %s", outcome.fingerprint or "-", outcome.path, exc.code)
+        report(self.on_outcome, outcome)
+        return Denied(401, exc.code, exc.description, self.challenge("invalid_token", exc.description))
+
+    def _unavailable(self, exc: KeysUnavailableError, outcome: AuthOutcome) -> Denied:
+        # The description may name our JWKS endpoint and what went wrong with it: for our logs, not for the client.
+        logger.warning("keys unavailable, token %s not checked on %r: %s", outcome.fingerprint, outcome.path, exc)
+        report(self.on_outcome, outcome)
+        detail = "authentication is temporarily unavailable, retry later"
+        return Denied(503, exc.code, detail, (("Retry-After", retry_after(exc)),))
+
+    # -- token extraction -----------------------------------------------------------------------------------------
+
+    def find_token(self, headers: RawHeaders) -> tuple[str, Verifier, Literal["header", "cookie"]] | None:
+        """The token and the verifier for it; ``None`` without one; :class:`InvalidTokenError` for a malformed one."""
+        headers = list(headers)
+        token = bearer_token(headers, self._max_header_bytes)
+        if token is not None:
+            return token, self.verifier, "header"
+        if self.cookie_verifier is not None:
+            token = session_cookie(headers, self.cookie_names)
+            if token is not None:
+                return token, self.cookie_verifier, "cookie"
+        return None
