@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # The demo needs only the front end's packages; the interop tests need their own Better Auth servers' too.
 DEMO_NPM_PROJECTS := examples/nextjs_frontend
 TEST_NPM_PROJECTS := tests/interop/betterauth tests/interop/oauth
-LINT_PATHS := $(wildcard src tests examples/fastapi_todo benchmarks scripts fuzz)
+LINT_PATHS := $(wildcard src tests examples/fastapi_todo examples/frameworks examples/mcp_todo benchmarks scripts fuzz)
 # make test-pythons: the core and adapter tests on the other supported Pythons (pyenv's, or PYTHON_3_12=... to choose).
 PYTHON_3_12 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3) python3.12)
 PYTHON_3_13 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3) python3.13)
@@ -94,17 +94,28 @@ demo: venv node-deps-demo
 demo-secret: venv node-deps-demo
 	$(PY) scripts/demo.py --mode secret
 
-# Benchmarks (docs/performance.md): micro (peers, four algorithms), cache memory, HTTP (uvicorn + wrk). A few minutes;
-# results in benchmarks/results/. bench-smoke: tiny counts, checks that they run (CI runs it as tests/test_benchmarks_smoke.py).
+# Benchmarks (docs/performance.md): micro (peers, four algorithms), a realistic request stream, the steps of one
+# verification (parts), cache memory, HTTP (uvicorn + wrk). A few minutes; results in benchmarks/results/.
+# `python -m benchmarks.before_after --ref main` compares this checkout with another revision, in one process.
+# bench-smoke: tiny counts, checks that they run (CI runs it as tests/test_benchmarks_smoke.py).
 bench: venv
 	$(PY) -m benchmarks.micro
+	$(PY) -m benchmarks.stream
+	$(PY) -m benchmarks.parts
 	$(PY) -m benchmarks.memory
 	$(PY) -m benchmarks.http_bench
+	$(PY) -m benchmarks.oauth_bench
+	$(PY) -m benchmarks.frameworks_bench
 
 bench-smoke: venv
 	$(PY) -m benchmarks.micro --smoke
+	$(PY) -m benchmarks.stream --smoke
+	$(PY) -m benchmarks.parts --smoke
+	$(PY) -m benchmarks.before_after --ref HEAD --smoke
 	$(PY) -m benchmarks.memory --smoke
 	$(PY) -m benchmarks.http_bench --smoke
+	$(PY) -m benchmarks.oauth_bench --smoke
+	$(PY) -m benchmarks.frameworks_bench --smoke
 
 # The user documentation (docs/, mkdocs.yml) into site/; strict: a broken link or anchor fails the build.
 docs: venv
