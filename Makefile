@@ -10,10 +10,10 @@ LINT_PATHS := $(wildcard src tests examples/fastapi_todo examples/frameworks exa
 # make test-pythons: the core and adapter tests on the other supported Pythons (pyenv's, or PYTHON_3_12=... to choose).
 PYTHON_3_12 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3) python3.12)
 PYTHON_3_13 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3) python3.13)
-# Not here: the end-to-end, interop and example tests (Node, PostgreSQL, a browser), the docs, the peers' differential
-# tests and benchmarks, the wheel smoke test and the slow ones (a fuzzing run): .venv runs those on 3.11.
+# Not here: the end-to-end, interop and example tests (Node, PostgreSQL, a browser), the docs, the benchmarks, the wheel
+# smoke test and the slow ones (a fuzzing run): .venv runs those on 3.11.
 CORE_TESTS := -m "not slow" tests --ignore=tests/e2e --ignore=tests/interop --ignore=tests/example --ignore=tests/test_docs.py \
-	--ignore=tests/test_benchmarks_smoke.py --ignore=tests/forgery/test_differential.py --ignore=tests/test_wheel_smoke.py
+	--ignore=tests/test_benchmarks_smoke.py --ignore=tests/test_wheel_smoke.py
 
 .PHONY: venv python-check node-deps node-deps-demo node-deps-tests lint typecheck pytest test test-pythons dist demo \
 	demo-secret bench bench-smoke docs fixtures fuzz forgery-long clean
