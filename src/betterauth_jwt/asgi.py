@@ -32,7 +32,7 @@ from typing import Any, Unpack
 
 from ._verifier import Verifier
 from ._web.authenticator import AUTHENTICATOR_SCOPE_KEY, Authenticator, AuthOptions
-from ._web.denial import Denied
+from ._web.denial import Denied, send_denial
 from ._web.paths import PublicPaths
 from ._web.principal import ANONYMOUS_USER, Credentials
 
@@ -82,7 +82,7 @@ class BetterAuthMiddleware:
             try:
                 identity = await self.authenticator.authenticate(scope, required=self.required)
             except Denied as denied:
-                await _send_denial(scope, send, denied)
+                await send_denial(scope, send, denied)
                 return
             if identity is None:
                 self._let_through_anonymous(scope)
@@ -100,18 +100,3 @@ def _is_preflight(scope: Scope) -> bool:
         return False
     names = {name for name, _ in scope.get("headers", ())}
     return b"origin" in names and b"access-control-request-method" in names
-
-
-async def _send_denial(scope: Scope, send: Send, denied: Denied) -> None:
-    if scope["type"] == "websocket":
-        # Closing before accepting makes the server refuse the handshake (HTTP 403); the code and reason are ours.
-        await send({"type": "websocket.close", "code": denied.close_code, "reason": denied.code})
-        return
-    body = denied.body
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in denied.headers),
-    ]
-    await send({"type": "http.response.start", "status": denied.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,121 @@
+"""What the MCP faces share: verify a bearer token for an SDK whose seam is ``async verify_token(token) -> AccessToken |
+None`` (the ``mcp`` SDK's ``TokenVerifier``, fastmcp's), and answer an outage with a 503 the SDKs cannot send.
+
+Such an SDK reads a ``None`` as "bad token" and answers 401 itself; an exception from the verifier ends as a 500 (or,
+in Starlette's ``AuthenticationMiddleware``, worse). So:
+
+- a refused token gives ``None`` and an :class:`AuthOutcome` to the hook, never an exception;
+- the keys being unavailable is not a bad token: :class:`KeysUnavailableError` goes up, and
+  :class:`KeysUnavailableMiddleware`, around the SDK's app, turns it into a 503 with ``Retry-After``;
+- the scopes the server requires are the SDK's to check (it answers 403 ``insufficient_scope``): the token is verified
+  without them, so that a valid token that lacks a scope is not mistaken for an invalid one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from .._errors import ConfigurationError, InsufficientScopeError, InvalidTokenError, KeysUnavailableError
+from .._kinds.oauth import AccessGrant
+from .._logging import logger, token_fingerprint
+from .._verifier import OAuthVerifier
+from .denial import send_denial, unavailable
+from .outcome import INSUFFICIENT_SCOPE, OK, AuthOutcome, OnOutcome, report
+
+__all__ = ["GrantSeam", "KeysUnavailableMiddleware", "access_token_fields"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class GrantSeam:
+    """Verifies tokens for an SDK: an :class:`AccessGrant`, or ``None`` with the reason reported to ``on_outcome``."""
+
+    def __init__(self, verifier: OAuthVerifier, *, on_outcome: OnOutcome | None = None) -> None:
+        if not isinstance(verifier, OAuthVerifier):
+            raise ConfigurationError(
+                "an MCP server verifies OAuth access tokens: pass an OAuthVerifier (OAuthVerifier.for_better_auth("
+                "base_url, resource=...)), not a first-party Verifier"
+            )
+        if on_outcome is not None and not callable(on_outcome):
+            raise ConfigurationError("on_outcome must be a callable taking an AuthOutcome")
+        self.verifier = verifier
+        self.on_outcome = on_outcome
+        self.required_scopes = verifier.required_scopes
+        self.path = urlsplit(verifier.resource).path or "/"
+        # The same verifier without required scopes (the SDK checks those and answers 403): it shares the key
+        # provider, so keys are fetched once; only the verified-token cache is its own.
+        self._verifier = verifier if not verifier.required_scopes else verifier.without_required_scopes()
+
+    async def verify(self, token: str) -> AccessGrant | None:
+        try:
+            grant = await self._verifier.averify(token)
+        except InvalidTokenError as exc:
+            logger.info("token %s refused on %r: %s", token_fingerprint(token), self.path, exc.code)
+            self._report(AuthOutcome(exc.code, 401, self.path, None, token_fingerprint(token), "header"))
+            return None
+        except InsufficientScopeError:  # pragma: no cover - the verifier here has no required scopes
+            self._report(AuthOutcome(INSUFFICIENT_SCOPE, 403, self.path, None, token_fingerprint(token), "header"))
+            return None
+        except KeysUnavailableError as exc:
+            logger.warning("keys unavailable, token %s not checked on %r: %s", token_fingerprint(token), self.path, exc)
+            self._report(AuthOutcome(exc.code, 503, self.path, None, token_fingerprint(token), "header"))
+            raise
+        if self.on_outcome is not None:
+            missing = self.required_scopes - grant.scopes
+            code, status = (INSUFFICIENT_SCOPE, 403) if missing else (OK, 200)
+            self._report(AuthOutcome(code, status, self.path, grant, token_fingerprint(token), "header"))
+        return grant
+
+    def _report(self, outcome: AuthOutcome) -> None:
+        report(self.on_outcome, outcome)
+
+
+def access_token_fields(grant: AccessGrant, token: str, resource: str) -> dict[str, Any]:
+    """The SDK ``AccessToken``'s fields for a grant. ``resource`` is the verifier's own resource, the ``aud`` entry the
+    token was accepted for, so the SDK's ``validate_token_resource`` check agrees with ours."""
+    return {
+        "token": token,
+        "client_id": grant.client_id,
+        "scopes": sorted(grant.scopes),
+        "expires_at": int(grant.expires_at.timestamp()),
+        "resource": resource,
+        "subject": grant.subject,
+        "claims": dict(grant.claims),
+    }
+
+
+class KeysUnavailableMiddleware:
+    """Pure ASGI middleware: a :class:`KeysUnavailableError` raised inside ``app`` before the response started (by a
+    token verifier that the SDK called) becomes a 503 with ``Retry-After``, not the SDK's 500. Put it outermost::
+
+        app = server.streamable_http_app()
+        app.add_middleware(KeysUnavailableMiddleware)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] in ("http.response.start", "websocket.accept", "websocket.close"):
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except KeysUnavailableError as exc:
+            if started:
+                raise
+            await send_denial(scope, send, unavailable(exc))
