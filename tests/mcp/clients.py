@@ -23,10 +23,11 @@ except ImportError:  # pragma: no cover - the mcp 1.x environment
 
     MCP_MAJOR = 1
 
-from mcp import ClientSession
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+
+from mcp import ClientSession
 
 
 class MemoryStorage:
@@ -114,11 +115,13 @@ class McpUser:
 
     async def call(self, tool: str, arguments: dict[str, Any] | None = None) -> tuple[bool, Any]:
         """(is_error, the tool's JSON result or error text) of one ``tools/call`` in a fresh session."""
-        async with http_client_module.AsyncClient(auth=self.oauth, timeout=30.0) as http:
-            async with streamable_http_client(self.server_url, http_client=http) as streams:
-                async with ClientSession(streams[0], streams[1]) as session:
-                    await session.initialize()
-                    result = await session.call_tool(tool, arguments or {})
+        async with (
+            http_client_module.AsyncClient(auth=self.oauth, timeout=30.0) as http,
+            streamable_http_client(self.server_url, http_client=http) as streams,
+            ClientSession(streams[0], streams[1]) as session,
+        ):
+            await session.initialize()
+            result = await session.call_tool(tool, arguments or {})
         text = "".join(getattr(block, "text", "") for block in result.content)
         if getattr(result, "is_error", None) or getattr(result, "isError", None):
             return True, text

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from betterauth_jwt import OAuthVerifier
-from tests.interop.oauth.conftest import oauth_node_project  # noqa: F401 - the fixture, shared
+from tests.interop.oauth import conftest as oauth_conftest
 from tests.interop.oauth.harness import OAuthProviderServer, Provider
 from tests.mcp.servers import Uvicorn, free_socket
 
@@ -35,7 +35,11 @@ class Deployment:
         return provider
 
 
-def deploy(oauth_node_project: None, build: str) -> Iterator[Deployment]:
+# The OAuth interop tests' fixture (npm ci once, or skip without Node), visible here under the same name.
+oauth_node_project = oauth_conftest.oauth_node_project
+
+
+def deploy(build: str) -> Iterator[Deployment]:
     from tests.mcp import servers
 
     sock = free_socket()
@@ -56,10 +60,10 @@ def deploy(oauth_node_project: None, build: str) -> Iterator[Deployment]:
 
 
 @pytest.fixture(scope="module")
-def sdk_deployment(oauth_node_project: None) -> Iterator[Deployment]:
-    yield from deploy(oauth_node_project, "sdk")
+def sdk_deployment() -> Iterator[Deployment]:
+    yield from deploy("sdk")
 
 
 @pytest.fixture(scope="module")
-def fastmcp_deployment(oauth_node_project: None) -> Iterator[Deployment]:
-    yield from deploy(oauth_node_project, "fastmcp")
+def fastmcp_deployment() -> Iterator[Deployment]:
+    yield from deploy("fastmcp")
