@@ -113,16 +113,46 @@ class McpUser:
         )
         self.server_url = server_url
 
-    async def call(self, tool: str, arguments: dict[str, Any] | None = None) -> tuple[bool, Any]:
-        """(is_error, the tool's JSON result or error text) of one ``tools/call`` in a fresh session."""
-        async with (
-            http_client_module.AsyncClient(auth=self.oauth, timeout=30.0) as http,
-            streamable_http_client(self.server_url, http_client=http) as streams,
-            ClientSession(streams[0], streams[1]) as session,
-        ):
-            await session.initialize()
-            result = await session.call_tool(tool, arguments or {})
-        text = "".join(getattr(block, "text", "") for block in result.content)
-        if getattr(result, "is_error", None) or getattr(result, "isError", None):
-            return True, text
-        return False, json.loads(text)
+    async def call(self, tool: str, arguments: dict[str, Any] | None = None) -> Any:
+        """One ``tools/call`` in a fresh session, signing in first if needed: the tool's JSON result, or
+        ``{"error": text}`` for a tool error."""
+        async with http_client_module.AsyncClient(auth=self.oauth, timeout=30.0) as http:
+            return await _call(http, self.server_url, tool, arguments)
+
+
+async def _call(http: Any, server_url: str, tool: str, arguments: dict[str, Any] | None) -> Any:
+    async with (
+        streamable_http_client(server_url, http_client=http) as streams,
+        ClientSession(streams[0], streams[1]) as session,
+    ):
+        await session.initialize()
+        result = await session.call_tool(tool, arguments or {})
+    text = "".join(getattr(block, "text", "") for block in result.content)
+    if getattr(result, "is_error", None) or getattr(result, "isError", None):
+        return {"error": text}
+    return json.loads(text)
+
+
+async def call_with_token(server_url: str, token: str, tool: str, arguments: dict[str, Any] | None = None) -> Any:
+    """``tools/call`` with a bearer token the caller got elsewhere (no OAuth flow)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with http_client_module.AsyncClient(headers=headers, timeout=30.0) as http:
+        return await _call(http, server_url, tool, arguments)
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+}
+
+
+def post_initialize(server_url: str, token: str | None) -> Any:
+    """One raw ``initialize`` POST (what any MCP client sends first), to see the server's HTTP answer as it is."""
+    import httpx
+
+    headers = {"Accept": "application/json, text/event-stream"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.post(server_url, json=INITIALIZE, headers=headers, timeout=10.0)

@@ -3,6 +3,7 @@ that server under uvicorn: the ``mcp`` SDK's, and fastmcp's."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -10,8 +11,18 @@ import pytest
 
 from betterauth_jwt import OAuthVerifier
 from tests.interop.oauth import conftest as oauth_conftest
-from tests.interop.oauth.harness import OAuthProviderServer, Provider
+from tests.interop.oauth.harness import NATIVE_REDIRECT_URI, DPoPKey, OAuthProviderServer, Provider
 from tests.mcp.servers import Uvicorn, free_socket
+
+
+class Clock:
+    """The MCP server's clock: the real time plus an offset a test may move (to see a token expire)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
 
 
 @dataclass
@@ -22,11 +33,26 @@ class Deployment:
     mcp: Uvicorn
     verifier: OAuthVerifier
     other_resource: str
+    clock: Clock
     providers: list[Provider] = field(default_factory=list)
 
     @property
     def mcp_url(self) -> str:
         return f"{self.mcp.base_url}/mcp"
+
+    def token(self, provider: Provider, scope: str, *, resource: str | None = None, dpop: bool = False) -> str:
+        """An access token that ``provider``'s user granted a fresh native client (the harness's flows)."""
+        client = provider.register_client(
+            client_name="e2e token",
+            application_type="native",
+            redirect_uris=[NATIVE_REDIRECT_URI],
+            grant_types=["authorization_code"],
+            token_endpoint_auth_method="none",
+        )
+        code, verifier = provider.authorize(client, scope, resource=resource or self.mcp_url)
+        response = provider.exchange_code(client, code, verifier, dpop=DPoPKey() if dpop else None)
+        token: str = response["access_token"]
+        return token
 
     def user(self, email: str, password: str = "correct horse battery staple") -> Provider:
         provider = Provider(self.auth)
@@ -34,6 +60,9 @@ class Deployment:
         provider.sign_up(email=email, password=password, name=email.split("@")[0])
         return provider
 
+
+# What the servers require of every token (the SDK answers 403 without it); add_todo also needs todos:write.
+REQUIRED_SCOPES = ("todos:read",)
 
 # The OAuth interop tests' fixture (npm ci once, or skip without Node), visible here under the same name.
 oauth_node_project = oauth_conftest.oauth_node_project
@@ -48,10 +77,13 @@ def deploy(build: str) -> Iterator[Deployment]:
     other = "https://other.example.test/api"
     try:
         with OAuthProviderServer("mcp", resources=(resource, other)) as auth:
-            verifier = OAuthVerifier.for_better_auth(auth.base_url, resource=resource)
+            clock = Clock()
+            verifier = OAuthVerifier.for_better_auth(
+                auth.base_url, resource=resource, required_scopes=REQUIRED_SCOPES, clock=clock
+            )
             app = servers.sdk_app(verifier) if build == "sdk" else servers.fastmcp_app(verifier, mcp.base_url)
             mcp.start(app)
-            deployment = Deployment(auth, mcp, verifier, other)
+            deployment = Deployment(auth, mcp, verifier, other, clock)
             yield deployment
             for provider in deployment.providers:
                 provider.close()

@@ -67,8 +67,10 @@ def sdk_app(verifier: OAuthVerifier) -> Any:
     settings = auth_settings(verifier)
     try:
         from mcp.server.mcpserver import MCPServer
+        from mcp.server.mcpserver.exceptions import ToolError
     except ImportError:  # mcp 1.x
         from mcp.server.fastmcp import FastMCP
+        from mcp.server.fastmcp.exceptions import ToolError  # type: ignore[no-redef]
 
         server: Any = FastMCP("todos", token_verifier=token_verifier, auth=settings)
         build = server.streamable_http_app
@@ -88,7 +90,7 @@ def sdk_app(verifier: OAuthVerifier) -> Any:
         """Needs todos:write."""
         token = get_access_token()
         if token is None or WRITE_SCOPE not in token.scopes:
-            raise PermissionError(f"add_todo needs the {WRITE_SCOPE} scope")
+            raise ToolError(f"add_todo needs the {WRITE_SCOPE} scope")
         return {"added": title, **_tool_answer(token)}
 
     app = build()
@@ -99,6 +101,7 @@ def sdk_app(verifier: OAuthVerifier) -> Any:
 def fastmcp_app(verifier: OAuthVerifier, base_url: str) -> Any:
     """fastmcp's server with ``BetterAuthProvider`` (its HTTP app at ``/mcp``)."""
     from fastmcp import FastMCP
+    from fastmcp.exceptions import ToolError
     from fastmcp.server.dependencies import get_access_token
 
     from betterauth_jwt.fastmcp import BetterAuthProvider
@@ -115,7 +118,7 @@ def fastmcp_app(verifier: OAuthVerifier, base_url: str) -> Any:
         """Needs todos:write."""
         token = get_access_token()
         if token is None or WRITE_SCOPE not in token.scopes:
-            raise PermissionError(f"add_todo needs the {WRITE_SCOPE} scope")
+            raise ToolError(f"add_todo needs the {WRITE_SCOPE} scope")
         return {"added": title, **_tool_answer(token)}
 
     return server.http_app(path="/mcp")
