@@ -128,7 +128,7 @@ async def _call(http: Any, server_url: str, tool: str, arguments: dict[str, Any]
         await session.initialize()
         result = await session.call_tool(tool, arguments or {})
     text = "".join(getattr(block, "text", "") for block in result.content)
-    if getattr(result, "is_error", None) or getattr(result, "isError", None):
+    if result.is_error if MCP_MAJOR == 2 else result.isError:
         return {"error": text}
     return json.loads(text)
 

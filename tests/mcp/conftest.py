@@ -34,6 +34,7 @@ class Deployment:
     verifier: OAuthVerifier
     other_resource: str
     clock: Clock
+    auth_face: str
     providers: list[Provider] = field(default_factory=list)
 
     @property
@@ -83,7 +84,7 @@ def deploy(build: str) -> Iterator[Deployment]:
             )
             app = servers.sdk_app(verifier) if build == "sdk" else servers.fastmcp_app(verifier, mcp.base_url)
             mcp.start(app)
-            deployment = Deployment(auth, mcp, verifier, other, clock)
+            deployment = Deployment(auth, mcp, verifier, other, clock, build)
             yield deployment
             for provider in deployment.providers:
                 provider.close()
@@ -91,11 +92,18 @@ def deploy(build: str) -> Iterator[Deployment]:
         mcp.stop()
 
 
-@pytest.fixture(scope="module")
-def sdk_deployment() -> Iterator[Deployment]:
+@pytest.fixture(scope="session")
+def sdk_deployment(oauth_node_project: None) -> Iterator[Deployment]:
     yield from deploy("sdk")
 
 
-@pytest.fixture(scope="module")
-def fastmcp_deployment() -> Iterator[Deployment]:
+@pytest.fixture(scope="session")
+def fastmcp_deployment(oauth_node_project: None) -> Iterator[Deployment]:
     yield from deploy("fastmcp")
+
+
+@pytest.fixture(params=["sdk", "fastmcp"])
+def deployment(request: pytest.FixtureRequest) -> Deployment:
+    """Each MCP server in turn, for what both must answer alike."""
+    found: Deployment = request.getfixturevalue(f"{request.param}_deployment")
+    return found
