@@ -9,6 +9,9 @@ from typing import Any
 
 import anyio
 import pytest
+
+pytest.importorskip("fastmcp", reason="fastmcp is tested with mcp 2.x (the main environment)")
+
 from fastmcp import Client
 from fastmcp.client.auth import OAuth
 from fastmcp.exceptions import ToolError
