@@ -33,11 +33,12 @@ are visible to the code around it, and nothing buffers the response.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any, Unpack
+from collections.abc import Iterable
+from typing import Unpack
 
 from ._errors import ConfigurationError
 from ._verifier import OAuthVerifier, Verifier
+from ._web.asgi_types import ASGIApp, Receive, Scope, Send
 from ._web.authenticator import AUTHENTICATOR_SCOPE_KEY, Authenticator, AuthOptions
 from ._web.denial import Denied, send_denial
 from ._web.metadata import MetadataEndpoint, metadata_endpoints
@@ -45,12 +46,6 @@ from ._web.paths import PublicPaths
 from ._web.principal import ANONYMOUS_USER, Credentials
 
 __all__ = ["BetterAuthMiddleware"]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class BetterAuthMiddleware:

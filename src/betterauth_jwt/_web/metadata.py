@@ -12,14 +12,14 @@ The document is public: anyone may read it, browsers included (MCP Inspector run
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from .._errors import ConfigurationError
 from .._kinds.oauth import parse_scope
 from .._verifier import OAuthVerifier
+from .asgi_types import Receive, Scope, Send
 from .denial import NOT_QUOTABLE
 
 __all__ = [
@@ -147,12 +147,7 @@ class MetadataEndpoint:
     def __init__(self, metadata: ResourceMetadata) -> None:
         self.metadata = metadata
 
-    async def __call__(
-        self,
-        scope: MutableMapping[str, Any],
-        receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
-        send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
-    ) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         status, headers, body = self.metadata.respond(scope.get("method", "GET"))
         raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
         await send({"type": "http.response.start", "status": status, "headers": raw})
