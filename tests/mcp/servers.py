@@ -122,3 +122,9 @@ def fastmcp_app(verifier: OAuthVerifier, base_url: str) -> Any:
         return {"added": title, **_tool_answer(token)}
 
     return server.http_app(path="/mcp")
+
+
+def mcp_major() -> int:
+    from importlib.metadata import version
+
+    return int(version("mcp").split(".")[0])

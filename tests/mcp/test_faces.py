@@ -119,3 +119,19 @@ def test_fastmcp_refuses_a_server_url_that_is_not_the_resource() -> None:
     pytest.importorskip("fastmcp", reason="fastmcp is tested with mcp 2.x (the main environment)")
     with pytest.raises(ConfigurationError, match="accepts tokens for"):
         servers.fastmcp_app(oauth(), "http://127.0.0.1:9999")
+
+
+@pytest.mark.parametrize("face", ["sdk", "fastmcp"])
+async def test_a_bare_origin_issuer_is_published_exactly(face: str) -> None:
+    """With ``jwt({ jwt: { issuer: origin } })`` the issuer is the bare origin; clients compare it exactly (RFC 8414
+    section 3.3, RFC 9207), so the metadata must not add a trailing slash."""
+    if face == "fastmcp":
+        pytest.importorskip("fastmcp", reason="fastmcp is tested with mcp 2.x (the main environment)")
+    elif servers.mcp_major() == 1:
+        pytest.skip("mcp 1.x renders a path-less AuthSettings.issuer_url with a trailing slash (fixed in 2.x)")
+    verifier = oauth(issuer=TOKENS.issuer)  # http://localhost:3000
+    app = servers.sdk_app(verifier) if face == "sdk" else servers.fastmcp_app(verifier, "http://127.0.0.1:8000")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://127.0.0.1:8000") as http:
+        document = (await http.get("/.well-known/oauth-protected-resource/mcp")).json()
+    assert document["authorization_servers"] == ["http://localhost:3000"]
+    assert document["resource"] == RESOURCE

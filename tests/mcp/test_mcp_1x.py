@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.mcp.servers import mcp_major
+
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
 MCP_1X = "mcp==1.30.*"
@@ -33,13 +35,7 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted, encoding="utf-8")
 
 
-def installed_mcp_major() -> int:
-    from importlib.metadata import version
-
-    return int(version("mcp").split(".")[0])
-
-
-@pytest.mark.skipif(installed_mcp_major() == 1, reason="this is the mcp 1.x environment already")
+@pytest.mark.skipif(mcp_major() == 1, reason="this is the mcp 1.x environment already")
 def test_the_mcp_tests_pass_with_the_last_1x_release() -> None:
     ensure_environment()
     command = [str(PYTHON), "-m", "pytest", "tests/mcp", "-q", "-p", "no:cacheprovider", "-x"]
