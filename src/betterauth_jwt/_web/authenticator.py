@@ -16,7 +16,9 @@ How a refusal is answered (RFC 6750 section 3; body ``{"detail": ..., "code": ..
 - no token: 401, ``WWW-Authenticate: Bearer realm="..."`` without an error code (section 3.1);
 - a refused token: 401, ``error="invalid_token"`` and the error's safe description;
 - a guard refused the identity: 403, ``error="insufficient_scope"``;
-- the keys could not be obtained: 503 with ``Retry-After``.
+- the keys could not be obtained: 503 with ``Retry-After``;
+- with an ``OAuthVerifier`` (a resource server): every challenge also says ``resource_metadata="<URL>"`` (RFC 9728),
+  and a token without its ``required_scopes`` is a 403 naming them in ``scope="..."`` (``_web.scopes``).
 
 A WebSocket is closed before it is accepted: 1008 (policy violation), or 1013 (try again later) for the 503 case.
 """
@@ -98,7 +100,7 @@ class Authenticator:
         if cookie_verifier is not None:
             if not isinstance(cookie_verifier, Verifier):
                 raise ConfigurationError("cookie must be True, False or a Verifier for the session_data cookie")
-            if not isinstance(cookie_verifier, Verifier) or cookie_verifier.kind is not TokenKind.SESSION_COOKIE:
+            if cookie_verifier.kind is not TokenKind.SESSION_COOKIE:
                 raise ConfigurationError(
                     "the session_data cookie is a TokenKind.SESSION_COOKIE token: pass cookie=Verifier(..., "
                     "kind=TokenKind.SESSION_COOKIE) to accept it beside bearer access tokens"
@@ -224,7 +226,7 @@ class Authenticator:
         """Raise a 403 :class:`Denied` unless ``guard`` allows ``identity``."""
         if guard.allows(identity):
             return
-        logger.info("forbidden: %r refused by a guard on %r", identity.user_id, path)
+        logger.info("forbidden: user %r refused by a guard on %r", identity.user_id, path)
         report(self.on_outcome, AuthOutcome(INSUFFICIENT_SCOPE, 403, path, identity, fingerprint, source))
         description = guard.description
         raise Denied(403, INSUFFICIENT_SCOPE, description, self.challenge(INSUFFICIENT_SCOPE, description))
