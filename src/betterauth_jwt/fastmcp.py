@@ -30,6 +30,7 @@ except ImportError as exc:  # pragma: no cover - exercised without fastmcp insta
     ) from exc
 
 from ._errors import ConfigurationError
+from ._kinds.oauth import AccessGrant
 from ._verifier import OAuthVerifier
 from ._web.metadata import ResourceMetadata
 from ._web.outcome import OnOutcome
@@ -54,6 +55,11 @@ class BetterAuthTokenVerifier(TokenVerifier):
         if grant is None:
             return None
         return AccessToken(**access_token_fields(grant, token, self.verifier.resource))
+
+    async def grant(self, access_token: AccessToken) -> AccessGrant:
+        """The :class:`~betterauth_jwt.AccessGrant` behind fastmcp's ``AccessToken`` (``get_access_token()`` in a
+        tool): ``user_id`` (``None`` for a ``client_credentials`` token), ``is_machine``, ...; a cache hit."""
+        return await self._seam.grant_of(access_token.token)
 
 
 class BetterAuthProvider(RemoteAuthProvider):
@@ -85,6 +91,11 @@ class BetterAuthProvider(RemoteAuthProvider):
             required_scopes=scopes,
         )
         self.verifier = verifier
+
+    async def grant(self, access_token: AccessToken) -> AccessGrant:
+        """See :meth:`BetterAuthTokenVerifier.grant`."""
+        token_verifier = cast(BetterAuthTokenVerifier, self.token_verifier)
+        return await token_verifier.grant(access_token)
 
     def __repr__(self) -> str:
         return f"BetterAuthProvider({self.verifier!r}, base_url={str(self.base_url)!r})"

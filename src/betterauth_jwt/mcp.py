@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - exercised without mcp installed
     raise ImportError("mcp must be installed to use betterauth_jwt.mcp: pip install 'betterauth-jwt[mcp]'") from exc
 
 from ._errors import ConfigurationError
-from ._kinds.oauth import parse_scope
+from ._kinds.oauth import AccessGrant, parse_scope
 from ._verifier import OAuthVerifier
 from ._web.outcome import OnOutcome
 from ._web.token_seam import GrantSeam, KeysUnavailableMiddleware, access_token_fields
@@ -54,6 +54,12 @@ class BetterAuthTokenVerifier:
         if grant is None:
             return None
         return AccessToken(**access_token_fields(grant, token, self.verifier.resource))
+
+    async def grant(self, access_token: AccessToken) -> AccessGrant:
+        """The :class:`~betterauth_jwt.AccessGrant` behind the SDK's ``AccessToken`` (``get_access_token()`` in a
+        tool): ``user_id`` (``None`` for a ``client_credentials`` token), ``is_machine``, ``session_id``, ...; the
+        token was verified for this request, so this is a cache hit."""
+        return await self._seam.grant_of(access_token.token)
 
 
 def _same_url(a: str, b: str) -> bool:

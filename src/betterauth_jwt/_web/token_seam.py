@@ -66,6 +66,11 @@ class GrantSeam:
             self._report(AuthOutcome(code, status, self.path, grant, token_fingerprint(token), "header"))
         return grant
 
+    async def grant_of(self, token: str) -> AccessGrant:
+        """The :class:`AccessGrant` of a token this seam accepted (a cache hit): for a tool that needs ``user_id``,
+        ``is_machine`` and the rest, which the SDK's ``AccessToken`` does not carry."""
+        return await self._verifier.averify(token)
+
     def _report(self, outcome: AuthOutcome) -> None:
         report(self.on_outcome, outcome)
 
