@@ -34,7 +34,7 @@ from ._kinds.oauth import AccessGrant
 from ._verifier import OAuthVerifier
 from ._web.metadata import ResourceMetadata
 from ._web.outcome import OnOutcome
-from ._web.token_seam import GrantSeam, KeysUnavailableMiddleware, access_token_fields
+from ._web.token_seam import GrantSeam, KeysUnavailableMiddleware, access_token_fields, server_scopes
 
 __all__ = ["BetterAuthProvider", "BetterAuthTokenVerifier"]
 
@@ -47,7 +47,7 @@ class BetterAuthTokenVerifier(TokenVerifier):
         self, verifier: OAuthVerifier, *, base_url: str | None = None, on_outcome: OnOutcome | None = None
     ) -> None:
         self._seam = GrantSeam(verifier, on_outcome=on_outcome)
-        super().__init__(base_url=base_url, required_scopes=sorted(verifier.required_scopes))
+        super().__init__(base_url=base_url, required_scopes=server_scopes(verifier, None))
         self.verifier = verifier
 
     async def verify_token(self, token: str) -> AccessToken | None:
@@ -79,7 +79,7 @@ class BetterAuthProvider(RemoteAuthProvider):
         metadata = ResourceMetadata.for_verifier(
             verifier, scopes_supported=scopes_supported, resource_name=resource_name
         )
-        scopes = sorted(verifier.required_scopes if required_scopes is None else required_scopes)
+        scopes = server_scopes(verifier, required_scopes)
         super().__init__(
             token_verifier=token_verifier,
             # The issuer as a string, not AnyHttpUrl(...): a bare-origin issuer (jwt.issuer = origin) would gain a
