@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
+import { oauthProvider } from "@better-auth/oauth-provider";
 import { betterAuth, type BetterAuthOptions } from "better-auth";
 import { jwt } from "better-auth/plugins";
 import type { JWKOptions } from "better-auth/plugins";
@@ -22,11 +23,13 @@ import {
   authSecret,
   databaseConfig,
   jwtExpirationTime,
+  mcpResourceURLs,
   rateLimitEnabled,
   trustedOrigins,
   type AuthMode,
   type DatabaseConfig,
 } from "./config";
+import { OAUTH_CONSENT_PAGE, OAUTH_LOGIN_PAGE, OAUTH_SCOPES } from "./oauth-scopes";
 
 /** The jwt() plugin for the chosen AUTH_MODE. Issuer and audience are the origin of BETTER_AUTH_URL. */
 function jwtPlugin(mode: AuthMode, secret: string) {
@@ -53,6 +56,30 @@ function jwtPlugin(mode: AuthMode, secret: string) {
       ...claims,
       sign: (payload) => new SignJWT(payload).setProtectedHeader({ alg: "HS256", typ: "JWT" }).sign(key),
     },
+  });
+}
+
+/**
+ * Better Auth as an OAuth 2.1 authorization server for MCP clients (examples/mcp_todo). Clients register
+ * themselves (RFC 7591), send the user here to sign in (/oauth/login) and consent (/oauth/consent), and get a JWT
+ * access token for the MCP server's URL (its `resource`, RFC 8707): `typ: at+jwt`, `aud` = that URL, `iss` = this
+ * app's origin (the jwt plugin's issuer), signed with the same keys as /api/auth/jwks publishes.
+ *
+ * Only AUTH_MODE=jwks issues tokens an MCP server can verify (secret mode's custom HS256 signer publishes no keys
+ * and marks nothing as an access token); the plugin is installed in both modes so that both share one schema.
+ */
+function oauthProviderPlugin() {
+  const resources = mcpResourceURLs();
+  return oauthProvider({
+    loginPage: OAUTH_LOGIN_PAGE,
+    consentPage: OAUTH_CONSENT_PAGE,
+    scopes: [...OAUTH_SCOPES],
+    resources,
+    // A client registered by an MCP client may ask for tokens for the MCP server.
+    clientRegistrationDefaultResources: resources,
+    // MCP clients register themselves (RFC 7591) without any prior credentials.
+    allowDynamicClientRegistration: true,
+    allowUnauthenticatedClientRegistration: true,
   });
 }
 
@@ -90,7 +117,7 @@ export function buildAuthOptions({ requireSecret = true }: BuildOptions = {}) {
       minPasswordLength: 8,
       maxPasswordLength: 128,
     },
-    plugins: [jwtPlugin(mode, secret)],
+    plugins: [jwtPlugin(mode, secret), oauthProviderPlugin()],
     ...(rateLimit === undefined ? {} : { rateLimit: { enabled: rateLimit } }),
     telemetry: { enabled: false },
   } satisfies BetterAuthOptions;
