@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,10 +29,9 @@ def create_app(settings: Settings) -> Starlette:
         # The todo API's table, created if missing (either server may start first); blocking I/O off the loop.
         await anyio.to_thread.run_sync(create_schema, engine)
         if isinstance(keys, RemoteJWKS):
-            try:
+            # Better Auth may start after us: requests answer 503 until its keys arrive.
+            with contextlib.suppress(KeysUnavailableError):
                 await keys.awarm()
-            except KeysUnavailableError:
-                pass  # Better Auth may start after us: requests answer 503 until its keys arrive
         try:
             async with sdk_lifespan(app):  # the SDK's session manager
                 yield

@@ -80,6 +80,8 @@ function oauthProviderPlugin() {
     // MCP clients register themselves (RFC 7591) without any prior credentials.
     allowDynamicClientRegistration: true,
     allowUnauthenticatedClientRegistration: true,
+    // The login page may name the client before the user signs in (it proves the signed authorization query).
+    allowPublicClientPrelogin: true,
   });
 }
 

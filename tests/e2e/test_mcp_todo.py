@@ -1,0 +1,300 @@
+"""The MCP todo server (examples/mcp_todo) end to end with real parts: the Next.js + Better Auth front end (its OAuth
+provider, login and consent pages), the todo API and the MCP server under uvicorn, started like ``make demo`` does;
+the ``mcp`` SDK's own client with its ``OAuthClientProvider`` (discovery, dynamic registration, authorization code +
+PKCE with ``resource``, ``iss`` check); a person at the login and consent pages played by headless Chromium or by
+plain HTTP. Screenshots of the login and consent pages: test-artifacts/e2e/mcp/.
+
+The last test runs the MCP server against the OAuth provider test server (tests/interop/oauth) for what the demo's
+front end does not issue: client_credentials (machine) tokens, DPoP-bound tokens, tokens for another resource.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from scripts import demo
+
+from tests._support import unavailable
+from tests.e2e._mcp_client import BrowserRun, Connection, browser_authorize, connect, http_authorize, jwt_part
+from tests.e2e._stack import ARTIFACTS, RunningStack, full_stack
+from tests.interop.harness import node_available, sign_in, sign_up
+from tests.interop.oauth.harness import RESOURCE, OAuthProviderServer, issue_tokens
+from tests.interop.todo_server import free_port
+
+pytestmark = [pytest.mark.interop, pytest.mark.slow]
+
+SHOTS = ARTIFACTS / "mcp"
+TOOLS = {"list_todos", "add_todo", "complete_todo", "delete_todo"}
+PASSWORD = "an mcp password 123"
+CLIENT_NAME = "betterauth-jwt e2e MCP client"
+
+
+@pytest.fixture(scope="module")
+def stack(frontend_build: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    with full_stack("jwks", tmp_path_factory.mktemp("mcp-stack"), mcp=True) as running:
+        yield running
+
+
+def text_of(result: Any) -> str:
+    return " ".join(getattr(item, "text", "") for item in result.content)
+
+
+def titles(page: dict[str, Any]) -> list[str]:
+    return [item["title"] for item in page["items"]]
+
+
+async def list_todos(connection: Connection) -> dict[str, Any]:
+    result = await connection.call("list_todos")
+    assert not result.is_error, text_of(result)
+    page: dict[str, Any] = result.structured_content
+    return page
+
+
+async def add_todo(connection: Connection, title: str) -> dict[str, Any]:
+    result = await connection.call("add_todo", {"title": title})
+    assert not result.is_error, text_of(result)
+    todo: dict[str, Any] = result.structured_content
+    return todo
+
+
+def api_titles(stack: RunningStack, email: str) -> list[str]:
+    """The user's tasks as the todo API shows them, with a first-party JWT from the front end's Better Auth."""
+    with sign_in(stack.config.web_url, email, PASSWORD) as session:
+        token = session.token()
+    response = httpx.get(f"{stack.config.api_url}/api/tasks", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert response.status_code == 200, response.text
+    return [task["title"] for task in response.json()["items"]]
+
+
+def assert_token_for(connection: Connection, stack: RunningStack, scopes: set[str]) -> dict[str, Any]:
+    """The access token is an RFC 9068 JWT from the front end's OAuth provider, for the MCP server's URL."""
+    header, claims = jwt_part(connection.access_token, 0), connection.claims()
+    assert header["typ"] == "at+jwt"
+    assert claims["iss"] == stack.config.web_url
+    audience = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    assert stack.config.mcp_url in audience
+    assert set(claims["scope"].split()) == scopes
+    return claims
+
+
+def test_discovery_documents_and_401(stack: RunningStack) -> None:
+    mcp_url = stack.config.mcp_url
+    refused = httpx.post(mcp_url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=10)
+    assert refused.status_code == 401
+    metadata_url = f"http://127.0.0.1:{stack.config.mcp_port}/.well-known/oauth-protected-resource/mcp"
+    assert f'resource_metadata="{metadata_url}"' in refused.headers["www-authenticate"]
+
+    metadata = httpx.get(metadata_url, headers={"Origin": "http://localhost:6274"}, timeout=10)
+    assert metadata.status_code == 200
+    assert metadata.headers["access-control-allow-origin"] == "*"  # MCP Inspector reads it from a browser
+    document = metadata.json()
+    assert document["resource"] == mcp_url
+    assert document["authorization_servers"] == [stack.config.web_url]
+    assert document["scopes_supported"] == ["todos:read", "todos:write"]
+
+    server = httpx.get(f"{stack.config.web_url}/.well-known/oauth-authorization-server", timeout=10).json()
+    assert server["issuer"] == stack.config.web_url
+    assert server["registration_endpoint"] == f"{stack.config.web_url}/api/auth/oauth2/register"
+    assert {"todos:read", "todos:write"} <= set(server["scopes_supported"])
+
+
+@pytest.mark.anyio
+async def test_two_users_each_see_only_their_own_todos(stack: RunningStack, chromium: Path) -> None:
+    web, mcp_url = stack.config.web_url, stack.config.mcp_url
+    alice, bob = f"alice-{secrets.token_hex(4)}@example.com", f"bob-{secrets.token_hex(4)}@example.com"
+    browser = BrowserRun()
+    # Alice arrives from her MCP client with no account: she creates it on the OAuth login page, in Chromium.
+    alice_login = browser_authorize(chromium, alice, PASSWORD, SHOTS, prefix="", create_account=True, log=browser)
+    async with connect(mcp_url, alice_login, client_name=CLIENT_NAME) as alice_mcp:
+        tools = await alice_mcp.session.list_tools()
+        assert {tool.name for tool in tools.tools} == TOOLS
+        claims = assert_token_for(alice_mcp, stack, {"todos:read", "todos:write", "offline_access"})
+        alice_id = claims["sub"]
+        report = await add_todo(alice_mcp, "Alice: file the MCP report")
+        groceries = await add_todo(alice_mcp, "Alice: groceries")
+        assert report["user_id"] == alice_id
+        done = await alice_mcp.call("complete_todo", {"todo_id": report["id"]})
+        assert done.structured_content["completed"] is True
+        page = await list_todos(alice_mcp)
+        assert page["total"] == 2
+        assert {item["user_id"] for item in page["items"]} == {alice_id}
+
+    consent = browser.records[0]["consent"]
+    assert consent["client"] == CLIENT_NAME
+    assert consent["client_on_login"] == CLIENT_NAME
+    assert consent["user"] == alice
+    assert consent["resource"] == mcp_url
+    assert set(consent["scopes"]) == {"todos:read", "todos:write", "offline_access"}
+    assert browser.records[0]["pageErrors"] == []
+    for name in ("login.png", "consent.png"):
+        assert (SHOTS / name).is_file()
+
+    # Bob has an account already; his MCP client signs him in over HTTP. He sees none of Alice's todos and cannot
+    # touch them: another user's todo looks exactly like a missing one.
+    with sign_up(web, bob, PASSWORD, "Bob"):
+        pass
+    async with connect(mcp_url, http_authorize(web, bob, PASSWORD), client_name=CLIENT_NAME) as bob_mcp:
+        bob_id = assert_token_for(bob_mcp, stack, {"todos:read", "todos:write", "offline_access"})["sub"]
+        assert bob_id != alice_id
+        assert (await list_todos(bob_mcp))["total"] == 0
+        for tool in ("complete_todo", "delete_todo"):
+            result = await bob_mcp.call(tool, {"todo_id": groceries["id"]})
+            assert result.is_error
+            assert "Task not found" in text_of(result)
+        await add_todo(bob_mcp, "Bob: oil change")
+        assert titles(await list_todos(bob_mcp)) == ["Bob: oil change"]
+
+    # The same todos through the todo API, for the same users (one database, one owner column).
+    assert sorted(api_titles(stack, alice)) == ["Alice: file the MCP report", "Alice: groceries"]
+    assert api_titles(stack, bob) == ["Bob: oil change"]
+
+    # Alice again (her consent is remembered: no consent page this time), deleting her own todo.
+    async with connect(mcp_url, http_authorize(web, alice, PASSWORD), client_name=CLIENT_NAME) as alice_mcp:
+        deleted = await alice_mcp.call("delete_todo", {"todo_id": groceries["id"]})
+        assert not deleted.is_error, text_of(deleted)
+        assert titles(await list_todos(alice_mcp)) == ["Alice: file the MCP report"]
+
+
+@pytest.mark.anyio
+async def test_read_only_consent_cannot_write(stack: RunningStack, chromium: Path) -> None:
+    web, mcp_url = stack.config.web_url, stack.config.mcp_url
+    carol = f"carol-{secrets.token_hex(4)}@example.com"
+    with sign_up(web, carol, PASSWORD, "Carol"):
+        pass
+    browser = BrowserRun()
+    read_only = browser_authorize(
+        chromium, carol, PASSWORD, SHOTS, prefix="read-only-", untick=("todos:write",), log=browser
+    )
+    async with connect(mcp_url, read_only, client_name=CLIENT_NAME) as carol_mcp:
+        assert_token_for(carol_mcp, stack, {"todos:read", "offline_access"})
+        assert (await list_todos(carol_mcp))["total"] == 0
+        token = carol_mcp.access_token
+
+    # What the MCP client sees on the wire for a write: 403 insufficient_scope naming the scope it needs.
+    call = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "tools/call",
+        "params": {"name": "add_todo", "arguments": {"title": "x"}},
+    }
+    async with httpx.AsyncClient(timeout=10) as client:
+        refused = await client.post(
+            mcp_url,
+            json=call,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"},
+        )
+    assert refused.status_code == 403, refused.text
+    challenge = refused.headers["www-authenticate"]
+    assert challenge.startswith("Bearer ")
+    assert 'error="insufficient_scope"' in challenge
+    assert 'scope="todos:write"' in challenge
+    assert "resource_metadata=" in challenge
+    assert api_titles(stack, carol) == []
+    assert (SHOTS / "read-only-consent.png").is_file()
+
+
+# --- Against the OAuth provider test server: machine and other tokens the demo does not issue ----------------------
+
+
+@pytest.fixture(scope="module")
+def provider_tokens() -> Any:
+    if not node_available():
+        unavailable("Node 20 and npm are needed for the Better Auth OAuth provider test server")
+    with OAuthProviderServer("default") as server:
+        yield server, issue_tokens(server)
+
+
+def test_machine_and_foreign_tokens_are_refused(provider_tokens: Any, tmp_path: Path) -> None:
+    server, tokens = provider_tokens
+    port = free_port()
+    env = {
+        **os.environ,
+        "BETTER_AUTH_URL": server.base_url,
+        "BETTER_AUTH_ISSUER": server.issuer,  # the provider's default: <origin>/api/auth
+        "MCP_RESOURCE_URL": RESOURCE,  # served here on 127.0.0.1, named like a deployed server
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'todo.db'}",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "PYTHONPATH": os.pathsep.join([str(demo.MCP_DIR), str(demo.API_DIR)]),
+    }
+    log = tmp_path / "mcp.log"
+    with log.open("w", encoding="utf-8") as sink:
+        service = demo.Service(
+            "mcp",
+            [sys.executable, "-m", "mcp_todo"],
+            cwd=demo.MCP_DIR,
+            env=env,
+            url=f"http://127.0.0.1:{port}/mcp",
+            sink=sink,
+        )
+        service.start()
+        try:
+            service.wait_until_answering(30)
+            url = f"http://127.0.0.1:{port}/mcp"
+
+            def call(token: str, tool: str = "list_todos") -> httpx.Response:
+                return rpc(url, token, tool)
+
+            # A client_credentials token is valid, for this resource, with both scopes, but acts for no user.
+            machine = call(tokens.machine_access_token)
+            assert machine.status_code == 200, machine.text
+            result = sse_result(machine)
+            assert result["isError"] is True
+            assert "client_credentials" in result["content"][0]["text"]
+            # A user's token for this resource works (a public native client's, todos:read todos:write).
+            assert sse_result(call(tokens.single_audience_access_token))["isError"] is False
+            # Not for this server: another resource, a first-party JWT, an id_token, a DPoP-bound token sent as a
+            # bearer token: 401 with the metadata URL, before any tool runs.
+            for name in ("other_resource_access_token", "first_party_token", "id_token", "dpop_access_token"):
+                refused = call(getattr(tokens, name))
+                assert refused.status_code == 401, (name, refused.text)
+                assert "resource_metadata=" in refused.headers["www-authenticate"]
+        finally:
+            demo.stop_all([service], signal.SIGTERM, hurry=lambda: False)
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+
+
+def rpc(url: str, token: str, tool: str) -> httpx.Response:
+    """``initialize`` then one ``tools/call``, by hand (a stateful streamable HTTP session)."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
+    with httpx.Client(headers=headers, timeout=10) as client:
+        init = client.post(
+            url,
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "e2e", "version": "1"},
+                },
+            },
+        )
+        if init.status_code != 200:
+            return init
+        session = {"Mcp-Session-Id": init.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-06-18"}
+        client.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session)
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": tool, "arguments": {}}}
+        return client.post(url, json=call, headers=session)
+
+
+def sse_result(response: httpx.Response) -> dict[str, Any]:
+    """The JSON-RPC result of a response, whether sent as JSON or as one server-sent event."""
+    assert response.status_code == 200, response.text
+    if response.headers["content-type"].startswith("application/json"):
+        body = response.json()
+    else:
+        data = [line[5:].strip() for line in response.text.splitlines() if line.startswith("data:")]
+        body = json.loads(data[-1])
+    result: dict[str, Any] = body["result"]
+    return result
