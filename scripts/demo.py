@@ -60,6 +60,7 @@ BUILD_INPUTS = (
     "components",
     "lib",
     "instrumentation.ts",
+    "middleware.ts",
     "next.config.mjs",
     "tsconfig.json",
     "package.json",
@@ -390,7 +391,9 @@ def check_setup(args: argparse.Namespace) -> None:
     if importlib.util.find_spec("fastapi") is None or importlib.util.find_spec("betterauth_jwt") is None:
         raise SetupError(f"{sys.executable} lacks the todo API's packages: run `make demo` (it creates .venv)")
     if args.mode == "jwks" and importlib.util.find_spec("mcp") is None:
-        raise SetupError(f"{sys.executable} lacks the `mcp` package for the MCP server: run `make demo` (pip install -e '.[dev]')")
+        raise SetupError(
+            f"{sys.executable} lacks the `mcp` package for the MCP server: run `make demo` (pip install -e '.[dev]')"
+        )
     npm_path()
     if not (FRONTEND_DIR / "node_modules" / "next").is_dir():
         raise SetupError("the front end's npm packages are missing: run `make node-deps` (npm ci) first")

@@ -187,3 +187,48 @@ def browser_authorize(
         return redirect
 
     return authorize
+
+
+# --- Raw JSON-RPC over streamable HTTP, for checking status codes and headers ---------------------------------------
+
+
+def rpc(url: str, token: str, tool: str, arguments: dict[str, Any] | None = None) -> httpx.Response:
+    """``initialize`` then one ``tools/call``, by hand (a stateful streamable HTTP session)."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
+    with httpx.Client(headers=headers, timeout=10) as client:
+        init = client.post(
+            url,
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "e2e", "version": "1"},
+                },
+            },
+        )
+        if init.status_code != 200:
+            return init
+        session = {"Mcp-Session-Id": init.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-06-18"}
+        client.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session)
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": tool, "arguments": arguments or {}},
+        }
+        return client.post(url, json=call, headers=session)
+
+
+def sse_result(response: httpx.Response) -> dict[str, Any]:
+    """The JSON-RPC result of a response, whether sent as JSON or as one server-sent event."""
+    assert response.status_code == 200, response.text
+    if response.headers["content-type"].startswith("application/json"):
+        body = response.json()
+    else:
+        data = [line[5:].strip() for line in response.text.splitlines() if line.startswith("data:")]
+        body = json.loads(data[-1])
+    result: dict[str, Any] = body["result"]
+    return result

@@ -10,7 +10,6 @@ front end does not issue: client_credentials (machine) tokens, DPoP-bound tokens
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
@@ -24,7 +23,16 @@ import pytest
 from scripts import demo
 
 from tests._support import unavailable
-from tests.e2e._mcp_client import BrowserRun, Connection, browser_authorize, connect, http_authorize, jwt_part
+from tests.e2e._mcp_client import (
+    BrowserRun,
+    Connection,
+    browser_authorize,
+    connect,
+    http_authorize,
+    jwt_part,
+    rpc,
+    sse_result,
+)
 from tests.e2e._stack import ARTIFACTS, RunningStack, full_stack
 from tests.interop.harness import node_available, sign_in, sign_up
 from tests.interop.oauth.harness import RESOURCE, OAuthProviderServer, issue_tokens
@@ -101,10 +109,50 @@ def test_discovery_documents_and_401(stack: RunningStack) -> None:
     assert document["authorization_servers"] == [stack.config.web_url]
     assert document["scopes_supported"] == ["todos:read", "todos:write"]
 
-    server = httpx.get(f"{stack.config.web_url}/.well-known/oauth-authorization-server", timeout=10).json()
+    inspector = {"Origin": "http://localhost:6274"}  # MCP Inspector calls these with fetch from its page
+    response = httpx.get(
+        f"{stack.config.web_url}/.well-known/oauth-authorization-server", headers=inspector, timeout=10
+    )
+    assert response.headers["access-control-allow-origin"] == "*"
+    server = response.json()
     assert server["issuer"] == stack.config.web_url
     assert server["registration_endpoint"] == f"{stack.config.web_url}/api/auth/oauth2/register"
     assert {"todos:read", "todos:write"} <= set(server["scopes_supported"])
+    preflight = httpx.options(
+        server["token_endpoint"],
+        headers={
+            **inspector,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=10,
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+
+    # Registration as MCP Inspector sends it: no application_type, http loopback redirect URIs. Better Auth would take
+    # it for a web client and refuse; the example's hook registers it as the native app it is (RFC 8252).
+    registered = httpx.post(
+        server["registration_endpoint"],
+        json={
+            "redirect_uris": ["http://localhost:6274/oauth/callback", "http://localhost:6274/oauth/callback/debug"],
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "client_name": "MCP Inspector",
+        },
+        headers=inspector,
+        timeout=10,
+    )
+    assert registered.status_code == 201, registered.text
+    assert registered.headers["access-control-allow-origin"] == "*"
+    assert registered.json()["application_type"] == "native"
+    web_client = httpx.post(
+        server["registration_endpoint"],
+        json={"redirect_uris": ["http://app.example.test/callback"], "token_endpoint_auth_method": "none"},
+        timeout=10,
+    )
+    assert web_client.status_code == 400  # a web client on plain http elsewhere is still refused
 
 
 @pytest.mark.anyio
@@ -261,40 +309,3 @@ def test_machine_and_foreign_tokens_are_refused(provider_tokens: Any, tmp_path: 
         finally:
             demo.stop_all([service], signal.SIGTERM, hurry=lambda: False)
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
-
-
-def rpc(url: str, token: str, tool: str) -> httpx.Response:
-    """``initialize`` then one ``tools/call``, by hand (a stateful streamable HTTP session)."""
-    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json, text/event-stream"}
-    with httpx.Client(headers=headers, timeout=10) as client:
-        init = client.post(
-            url,
-            json={
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-06-18",
-                    "capabilities": {},
-                    "clientInfo": {"name": "e2e", "version": "1"},
-                },
-            },
-        )
-        if init.status_code != 200:
-            return init
-        session = {"Mcp-Session-Id": init.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-06-18"}
-        client.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session)
-        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": tool, "arguments": {}}}
-        return client.post(url, json=call, headers=session)
-
-
-def sse_result(response: httpx.Response) -> dict[str, Any]:
-    """The JSON-RPC result of a response, whether sent as JSON or as one server-sent event."""
-    assert response.status_code == 200, response.text
-    if response.headers["content-type"].startswith("application/json"):
-        body = response.json()
-    else:
-        data = [line[5:].strip() for line in response.text.splitlines() if line.startswith("data:")]
-        body = json.loads(data[-1])
-    result: dict[str, Any] = body["result"]
-    return result

@@ -10,6 +10,7 @@ import path from "node:path";
 
 import { oauthProvider } from "@better-auth/oauth-provider";
 import { betterAuth, type BetterAuthOptions } from "better-auth";
+import { createAuthMiddleware } from "better-auth/api";
 import { jwt } from "better-auth/plugins";
 import type { JWKOptions } from "better-auth/plugins";
 import Database from "better-sqlite3";
@@ -85,6 +86,31 @@ function oauthProviderPlugin() {
   });
 }
 
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function isHttpLoopback(uri: unknown): boolean {
+  try {
+    const url = new URL(String(uri));
+    return url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Dynamic registration: a client that does not say its `application_type` but whose redirect URIs are all http on a
+ * loopback host is a native app (RFC 8252 section 7.3: desktop apps and local tools such as MCP Inspector). Better
+ * Auth defaults a missing type to "web", and refuses loopback http redirect URIs for web clients.
+ */
+const loopbackClientsAreNative = createAuthMiddleware(async (ctx) => {
+  if (ctx.path !== "/oauth2/register" || !ctx.body || typeof ctx.body !== "object") return;
+  const body = ctx.body as { application_type?: unknown; redirect_uris?: unknown };
+  const uris = Array.isArray(body.redirect_uris) ? body.redirect_uris : [];
+  if (body.application_type === undefined && uris.length > 0 && uris.every(isHttpLoopback)) {
+    return { context: { body: { ...body, application_type: "native" } } };
+  }
+});
+
 function openDatabase(config: DatabaseConfig) {
   if (config.kind === "postgres") {
     return new Pool({ connectionString: config.url, max: 10 });
@@ -120,6 +146,7 @@ export function buildAuthOptions({ requireSecret = true }: BuildOptions = {}) {
       maxPasswordLength: 128,
     },
     plugins: [jwtPlugin(mode, secret), oauthProviderPlugin()],
+    hooks: { before: loopbackClientsAreNative },
     ...(rateLimit === undefined ? {} : { rateLimit: { enabled: rateLimit } }),
     telemetry: { enabled: false },
   } satisfies BetterAuthOptions;
