@@ -18,7 +18,7 @@ must be the verifier's resource: a mismatch fails when the app is built, not on 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 try:
     from fastmcp.server.auth import AccessToken, RemoteAuthProvider, TokenVerifier
@@ -76,7 +76,9 @@ class BetterAuthProvider(RemoteAuthProvider):
         scopes = sorted(verifier.required_scopes if required_scopes is None else required_scopes)
         super().__init__(
             token_verifier=token_verifier,
-            authorization_servers=[AnyHttpUrl(verifier.issuer)],
+            # The issuer as a string, not AnyHttpUrl(...): a bare-origin issuer (jwt.issuer = origin) would gain a
+            # trailing slash, and clients compare the issuer exactly (RFC 8414 section 3.3).
+            authorization_servers=[cast(AnyHttpUrl, verifier.issuer)],
             base_url=base_url,
             scopes_supported=list(metadata.scopes_supported or scopes),
             resource_name=resource_name,

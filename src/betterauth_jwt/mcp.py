@@ -87,7 +87,9 @@ def auth_settings(
     return AuthSettings(
         issuer_url=verifier.issuer,  # type: ignore[arg-type]  # pydantic validates the string
         resource_server_url=url,  # type: ignore[arg-type]
-        required_scopes=sorted(scopes),
+        # None, not []: the SDK publishes these as the metadata's scopes_supported, and its client asks for exactly
+        # those, so an empty list would make it ask for no scope at all (Better Auth refuses that).
+        required_scopes=sorted(scopes) or None,
         validate_token_resource=True,
         **settings,
     )

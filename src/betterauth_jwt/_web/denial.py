@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any
+from collections.abc import Iterable
 
 from .._errors import KeysUnavailableError
 from .._kinds.oauth import scopes_text
+from .asgi_types import Scope, Send
 
 __all__ = ["Denied", "challenge", "insufficient_scope", "quotable", "retry_after", "send_denial", "unavailable"]
 
@@ -94,9 +94,7 @@ def unavailable(exc: KeysUnavailableError) -> Denied:
     return Denied(503, exc.code, detail, (("Retry-After", retry_after(exc)),))
 
 
-async def send_denial(
-    scope: MutableMapping[str, Any], send: Callable[[MutableMapping[str, Any]], Awaitable[None]], denied: Denied
-) -> None:
+async def send_denial(scope: Scope, send: Send, denied: Denied) -> None:
     """Send ``denied`` as a raw ASGI response (HTTP), or close a WebSocket before accepting it."""
     if scope["type"] == "websocket":
         # Closing before accepting makes the server refuse the handshake (HTTP 403); the code and reason are ours.

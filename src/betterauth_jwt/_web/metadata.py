@@ -19,10 +19,21 @@ from urllib.parse import urlsplit
 from .._errors import ConfigurationError
 from .._kinds.oauth import parse_scope
 from .._verifier import OAuthVerifier
+from .asgi_types import Receive, Scope, Send
+from .denial import NOT_QUOTABLE
 
-__all__ = ["WELL_KNOWN_PATH", "ResourceMetadata", "metadata_url"]
+__all__ = [
+    "METADATA_METHODS",
+    "WELL_KNOWN_PATH",
+    "MetadataEndpoint",
+    "ResourceMetadata",
+    "authorization_endpoints",
+    "metadata_endpoints",
+    "metadata_url",
+]
 
 WELL_KNOWN_PATH = "/.well-known/oauth-protected-resource"
+METADATA_METHODS = ("GET", "HEAD", "OPTIONS")
 CACHE_SECONDS = 3600
 
 _CORS_HEADERS = (
@@ -49,6 +60,14 @@ def metadata_url(resource: str) -> str:
     return f"{origin}{WELL_KNOWN_PATH}{path}"
 
 
+def authorization_endpoints(issuer: str) -> tuple[str, str]:
+    """Better Auth's authorization and token endpoints for OAuth tokens with ``iss`` = ``issuer``: under the issuer
+    (``<origin>/api/auth`` by default), or under ``<origin>/api/auth`` when ``jwt.issuer`` is the bare origin."""
+    parts = urlsplit(issuer)
+    base = issuer.rstrip("/") if parts.path.strip("/") else f"{parts.scheme}://{parts.netloc}/api/auth"
+    return f"{base}/oauth2/authorize", f"{base}/oauth2/token"
+
+
 @dataclass(frozen=True, slots=True)
 class ResourceMetadata:
     """The metadata document of one protected resource, and how to answer a request for it."""
@@ -72,7 +91,8 @@ class ResourceMetadata:
             raise ConfigurationError("scopes_supported must be scope names without spaces or quotes") from None
         if resource_name is not None and (not isinstance(resource_name, str) or not resource_name.strip()):
             raise ConfigurationError("resource_name must be a non-empty string")
-        _split_resource(verifier.resource)
+        if NOT_QUOTABLE.search(metadata_url(verifier.resource)):
+            raise ConfigurationError("the resource URL must be plain ASCII without quotes or backslashes")
         return cls(
             resource=verifier.resource,
             authorization_servers=(verifier.issuer,),
@@ -118,3 +138,27 @@ class ResourceMetadata:
             *_CORS_HEADERS,
         )
         return 200, headers, body if method == "GET" else b""
+
+
+class MetadataEndpoint:
+    """The metadata document as a pure ASGI app: what ``BetterAuthMiddleware`` answers on :attr:`ResourceMetadata.paths`,
+    and the endpoint of the Starlette and FastAPI routes for them."""
+
+    def __init__(self, metadata: ResourceMetadata) -> None:
+        self.metadata = metadata
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        status, headers, body = self.metadata.respond(scope.get("method", "GET"))
+        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+
+
+def metadata_endpoints(
+    verifier: OAuthVerifier, *, scopes_supported: Iterable[str] | None = None, resource_name: str | None = None
+) -> dict[str, MetadataEndpoint]:
+    """``{path: endpoint}`` for ``verifier``'s metadata document (each adapter routes these paths to it)."""
+    endpoint = MetadataEndpoint(
+        ResourceMetadata.for_verifier(verifier, scopes_supported=scopes_supported, resource_name=resource_name)
+    )
+    return dict.fromkeys(endpoint.metadata.paths, endpoint)

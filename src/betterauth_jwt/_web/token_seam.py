@@ -13,7 +13,6 @@ in Starlette's ``AuthenticationMiddleware``, worse). So:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,16 +20,11 @@ from .._errors import ConfigurationError, InsufficientScopeError, InvalidTokenEr
 from .._kinds.oauth import AccessGrant
 from .._logging import logger, token_fingerprint
 from .._verifier import OAuthVerifier
+from .asgi_types import ASGIApp, Message, Receive, Scope, Send
 from .denial import send_denial, unavailable
 from .outcome import INSUFFICIENT_SCOPE, OK, AuthOutcome, OnOutcome, report
 
 __all__ = ["GrantSeam", "KeysUnavailableMiddleware", "access_token_fields"]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class GrantSeam:
