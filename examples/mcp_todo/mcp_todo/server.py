@@ -1,15 +1,19 @@
 """The MCP todo server: four tools over the todo API's database, behind Better Auth's OAuth provider.
 
-Built with the ``mcp`` SDK (2.x ``MCPServer``; 1.x ``FastMCP``) and betterauth-jwt's ``BetterAuthTokenVerifier``: the
-SDK asks for a bearer token on every request (401 with ``resource_metadata`` without one), betterauth-jwt verifies it
-(signature from Better Auth's JWKS, ``typ: at+jwt``, issuer, ``aud`` = this server's URL, expiry), each tool call is
-checked for its scope (scope_gate.py: 403 ``insufficient_scope``), and the tools act for the token's user only.
+Built with the ``mcp`` SDK 2.x (``MCPServer``) and betterauth-jwt's ``BetterAuthTokenVerifier``: the SDK asks for a
+bearer token on every request (401 with ``resource_metadata`` without one), betterauth-jwt verifies it (signature from
+Better Auth's JWKS, ``typ: at+jwt``, issuer, ``aud`` = this server's URL, expiry), each tool call is checked for its
+scope (scope_gate.py: 403 ``insufficient_scope``), and the tools act for the token's user only.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -21,15 +25,6 @@ from betterauth_jwt.mcp import BetterAuthTokenVerifier, KeysUnavailableMiddlewar
 from .scope_gate import ToolScopeGate
 from .settings import Settings
 from .tools import READ, TOOL_SCOPES, WRITE, TodoTools, ToolRefused
-
-try:  # mcp 2.x
-    from mcp.server.auth.middleware.auth_context import get_access_token
-    from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
-    from mcp.server.mcpserver import MCPServer
-    from mcp.server.mcpserver.exceptions import ToolError
-except ImportError:  # mcp 1.x
-    from mcp.server.fastmcp import FastMCP as MCPServer  # type: ignore[no-redef]
-    from mcp.server.fastmcp.exceptions import ToolError  # type: ignore[no-redef]
 
 INSTRUCTIONS = (
     "Your todo list. list_todos shows your todos (newest first); add_todo, complete_todo and delete_todo change them. "
