@@ -41,10 +41,10 @@ class RunningStack:
 
 @contextmanager
 def full_stack(
-    mode: str, workdir: Path, *, jwt_expiration: str | None = None, mcp: bool = False
+    mode: str, workdir: Path, *, jwt_expiration: str | None = None, mcp: str | None = None
 ) -> Iterator[RunningStack]:
-    """Migrate, then start the front end (``next start``), the todo API and, with ``mcp``, the MCP todo server (as
-    ``python -m mcp_todo``, like the demo); stop them all on exit."""
+    """Migrate, then start the front end (``next start``), the todo API and, with ``mcp`` (``"mcp"`` or ``"fastmcp"``),
+    the MCP todo server (``python -m mcp_todo [--fastmcp]``, like the demo); stop them all on exit."""
     config = demo.StackConfig(
         mode=mode,
         web_port=free_port(),
@@ -80,20 +80,20 @@ def full_stack(
                 if not mcp:
                     yield stack
                     return
-                with mcp_server(stack):
+                with mcp_server(stack, fastmcp=mcp == "fastmcp"):
                     yield stack
         finally:
             demo.stop_all([web], signal.SIGTERM, hurry=lambda: False)
 
 
 @contextmanager
-def mcp_server(stack: RunningStack) -> Iterator[None]:
+def mcp_server(stack: RunningStack, *, fastmcp: bool = False) -> Iterator[None]:
     """``python -m mcp_todo`` with the demo's settings (the todo API's database, tokens from the front end)."""
     assert stack.mcp_log is not None
     with stack.mcp_log.open("w", encoding="utf-8") as sink:
         server = demo.Service(
             "mcp",
-            [sys.executable, "-m", "mcp_todo"],
+            [sys.executable, "-m", "mcp_todo", *(["--fastmcp"] if fastmcp else [])],
             cwd=demo.MCP_DIR,
             env=demo.child_env(demo.mcp_settings(stack.config)),
             url=stack.config.mcp_url,

@@ -14,12 +14,18 @@ import os
 import secrets
 import signal
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from fastmcp import Client as FastMCPClient
+from fastmcp.client.auth import OAuth
+from fastmcp.exceptions import ToolError as FastMCPToolError
+from mcp.shared.auth import AuthorizationCodeResult
 from scripts import demo
 
 from tests._support import unavailable
@@ -48,7 +54,7 @@ CLIENT_NAME = "betterauth-jwt e2e MCP client"
 
 @pytest.fixture(scope="module")
 def stack(frontend_build: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    with full_stack("jwks", tmp_path_factory.mktemp("mcp-stack"), mcp=True) as running:
+    with full_stack("jwks", tmp_path_factory.mktemp("mcp-stack"), mcp="mcp") as running:
         yield running
 
 
@@ -248,6 +254,52 @@ async def test_read_only_consent_cannot_write(stack: RunningStack, chromium: Pat
     assert "resource_metadata=" in challenge
     assert api_titles(stack, carol) == []
     assert (SHOTS / "read-only-consent.png").is_file()
+
+
+# --- The fastmcp variant with fastmcp's own client ------------------------------------------------------------------
+
+
+class HttpOAuth(OAuth):
+    """fastmcp's ``OAuth`` helper with the person at the login and consent pages played over HTTP (no web browser, no
+    callback server): the same discovery, registration, PKCE and ``iss`` check."""
+
+    def __init__(self, mcp_url: str, authorize: Any) -> None:
+        with warnings.catch_warnings():  # "in-memory token storage": what a test wants
+            warnings.simplefilter("ignore", UserWarning)
+            super().__init__(mcp_url, callback_host="127.0.0.1", client_name=CLIENT_NAME)
+        self.authorize = authorize
+        self.finals: list[str] = []
+
+    async def redirect_handler(self, authorization_url: str) -> None:
+        redirect_uri = f"http://127.0.0.1:{self.redirect_port}/callback"
+        self.finals.append(await self.authorize(authorization_url, redirect_uri))
+
+    async def callback_handler(self) -> Any:
+        params = {name: values[0] for name, values in parse_qs(urlsplit(self.finals[-1]).query).items()}
+        return AuthorizationCodeResult(code=params["code"], state=params.get("state"), iss=params.get("iss"))
+
+
+@pytest.mark.anyio
+async def test_fastmcp_variant_with_fastmcp_client(frontend_build: None, tmp_path: Path) -> None:
+    with full_stack("jwks", tmp_path, mcp="fastmcp") as stack:
+        web, mcp_url = stack.config.web_url, stack.config.mcp_url
+        users = [f"{name}-{secrets.token_hex(4)}@example.com" for name in ("dora", "eric")]
+        for email in users:
+            with sign_up(web, email, PASSWORD, email.split("-")[0].title()):
+                pass
+        dora, eric = (HttpOAuth(mcp_url, http_authorize(web, email, PASSWORD)) for email in users)
+        async with FastMCPClient(mcp_url, auth=dora) as client:
+            assert {tool.name for tool in await client.list_tools()} == TOOLS
+            added = (await client.call_tool("add_todo", {"title": "Dora: fastmcp todo"})).structured_content
+            listed = (await client.call_tool("list_todos", {})).structured_content
+        assert listed["total"] == 1
+        assert listed["items"][0]["user_id"] == added["user_id"]
+        assert parse_qs(urlsplit(dora.finals[0]).query)["iss"] == [web]
+        async with FastMCPClient(mcp_url, auth=eric) as client:
+            assert (await client.call_tool("list_todos", {})).structured_content["total"] == 0
+            with pytest.raises(FastMCPToolError, match="Task not found"):
+                await client.call_tool("delete_todo", {"todo_id": added["id"]})
+        assert api_titles(stack, users[0]) == ["Dora: fastmcp todo"]
 
 
 # --- Against the OAuth provider test server: machine and other tokens the demo does not issue ----------------------

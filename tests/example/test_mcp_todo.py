@@ -30,11 +30,14 @@ def factory() -> TokenFactory:
     return TokenFactory()
 
 
-@pytest.fixture(scope="module")
-def server(factory: TokenFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=["mcp", "fastmcp"])
+def server(
+    request: pytest.FixtureRequest, factory: TokenFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The server (the mcp SDK's, or the fastmcp variant) under uvicorn; its MCP endpoint's URL."""
     database = database_url_from(f"sqlite:///{tmp_path_factory.mktemp('mcp') / 'todo.db'}")
     settings = Settings(verifier=factory.oauth_verifier(RESOURCE), resource_url=RESOURCE, database_url=database)
-    with LiveServer(mcp_app.create_app(settings)) as live:
+    with LiveServer(mcp_app.create_app(settings, flavour=request.param)) as live:
         yield f"{live.url}/mcp"
 
 
@@ -131,14 +134,12 @@ def test_tokens_not_for_this_server_are_401(server: str, factory: TokenFactory, 
 def test_no_token_is_401_and_the_metadata_lists_both_scopes(server: str, factory: TokenFactory) -> None:
     assert httpx.post(server, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=10).status_code == 401
     origin = server.removesuffix("/mcp")
-    metadata = httpx.get(f"{origin}/.well-known/oauth-protected-resource/mcp", timeout=10)
-    assert metadata.json() == {
-        "resource": RESOURCE,
-        "authorization_servers": [factory.oauth_issuer],
-        "scopes_supported": ["todos:read", "todos:write"],
-        "bearer_methods_supported": ["header"],
-        "resource_name": "Todo (Better Auth)",
-    }
+    metadata = httpx.get(f"{origin}/.well-known/oauth-protected-resource/mcp", timeout=10).json()
+    assert metadata["resource"] == RESOURCE
+    assert metadata["authorization_servers"] == [factory.oauth_issuer]
+    assert metadata["scopes_supported"] == ["todos:read", "todos:write"]
+    assert metadata["bearer_methods_supported"] == ["header"]
+    assert metadata["resource_name"] == "Todo (Better Auth)"
 
 
 def test_needed_scopes_reads_calls_and_batches() -> None:

@@ -18,9 +18,17 @@ from .settings import Settings
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings, *, flavour: str = "mcp") -> Starlette:
+    """``flavour``: ``"mcp"`` (the mcp SDK's ``MCPServer``) or ``"fastmcp"`` (fastmcp with ``BetterAuthProvider``)."""
     engine = create_db_engine(settings.database_url)
-    app = server.create_app(settings, engine)
+    if flavour == "fastmcp":
+        from . import fastmcp_server  # fastmcp is optional: imported only when asked for
+
+        app = fastmcp_server.create_app(settings, engine)
+    elif flavour == "mcp":
+        app = server.create_app(settings, engine)
+    else:
+        raise ValueError(f"unknown flavour {flavour!r}: 'mcp' or 'fastmcp'")
     sdk_lifespan = app.router.lifespan_context
     keys = settings.verifier.keys
 

@@ -8,6 +8,7 @@ scope (scope_gate.py: 403 ``insufficient_scope``), and the tools act for the tok
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -39,29 +40,21 @@ def _token() -> str | None:
     return None if access is None else access.token
 
 
-def create_server(settings: Settings, engine: Engine) -> Any:
-    """The MCP server object with its four tools (``MCPServer`` on mcp 2.x)."""
-    todos = TodoTools(settings.verifier, engine)
-    server = MCPServer(
-        SERVER_NAME,
-        instructions=INSTRUCTIONS,
-        token_verifier=BetterAuthTokenVerifier(settings.verifier),
-        # No scope for the whole server (each tool has its own, below); the SDK checks that the token was issued for
-        # this server's URL (validate_token_resource), as the verifier did.
-        auth=auth_settings(settings.verifier, required_scopes=()),
-    )
+def register_tools(server: Any, todos: TodoTools, token: Callable[[], str | None], tool_error: type[Exception]) -> None:
+    """The four tools, on an ``MCPServer`` or a fastmcp ``FastMCP`` (same decorator): ``token`` is the SDK's way to
+    read the request's verified bearer token, ``tool_error`` its "anticipated failure" exception."""
 
     async def owner(tool: str) -> Any:
         try:
-            return await todos.owner(_token(), tool)
+            return await todos.owner(token(), tool)
         except ToolRefused as exc:
-            raise ToolError(str(exc)) from None
+            raise tool_error(str(exc)) from None
 
     async def run(call: Any) -> Any:
         try:
             return await call
         except ToolRefused as exc:
-            raise ToolError(str(exc)) from None
+            raise tool_error(str(exc)) from None
 
     @server.tool(title="List my todos")
     async def list_todos(
@@ -91,7 +84,29 @@ def create_server(settings: Settings, engine: Engine) -> Any:
         await run(todos.delete_todo(await owner("delete_todo"), todo_id))
         return f"Deleted todo {todo_id}."
 
+
+def create_server(settings: Settings, engine: Engine) -> MCPServer:
+    """The MCP server object with its four tools."""
+    server = MCPServer(
+        SERVER_NAME,
+        instructions=INSTRUCTIONS,
+        token_verifier=BetterAuthTokenVerifier(settings.verifier),
+        # No scope for the whole server (each tool has its own, below); the SDK checks that the token was issued for
+        # this server's URL (validate_token_resource), as the verifier did.
+        auth=auth_settings(settings.verifier, required_scopes=()),
+    )
+    register_tools(server, TodoTools(settings.verifier, engine), _token, ToolError)
     return server
+
+
+def gate_tools(app: Starlette, mcp_path: str, resource_url: str) -> None:
+    """Wrap the app's MCP endpoint (inside the SDK's bearer authentication) in the per-tool scope check."""
+    metadata_url = str(build_resource_metadata_url(resource_url))  # type: ignore[arg-type]
+    for route in app.router.routes:
+        if isinstance(route, Route) and route.path == mcp_path:
+            route.app = ToolScopeGate(route.app, TOOL_SCOPES, metadata_url)
+            return
+    raise RuntimeError(f"no MCP endpoint at {mcp_path} to protect")
 
 
 def create_app(settings: Settings, engine: Engine) -> Starlette:
@@ -99,15 +114,13 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
     scopes, each tool call checked for its scope, and a JWKS outage answered 503."""
     server = create_server(settings, engine)
     app: Starlette = server.streamable_http_app(streamable_http_path=settings.mcp_path, host=settings.host)
-    metadata_url = str(build_resource_metadata_url(settings.resource_url))  # type: ignore[arg-type]
-    routes = []
-    for route in app.router.routes:
-        if isinstance(route, Route) and route.path.startswith("/.well-known/oauth-protected-resource"):
-            continue  # replaced below: the SDK's lists only the server-wide required scopes (none here)
-        if isinstance(route, Route) and route.path == settings.mcp_path:
-            route.app = ToolScopeGate(route.app, TOOL_SCOPES, metadata_url)
-        routes.append(route)
-    routes.extend(
+    # The SDK's metadata lists only the server-wide required scopes (none here): replaced by one listing both.
+    app.router.routes[:] = [
+        route
+        for route in app.router.routes
+        if not (isinstance(route, Route) and route.path.startswith("/.well-known/oauth-protected-resource"))
+    ]
+    app.router.routes.extend(
         create_protected_resource_routes(
             resource_url=settings.resource_url,  # type: ignore[arg-type]
             authorization_servers=[settings.issuer],  # type: ignore[list-item]
@@ -115,6 +128,6 @@ def create_app(settings: Settings, engine: Engine) -> Starlette:
             resource_name=SERVER_NAME,
         )
     )
-    app.router.routes[:] = routes
+    gate_tools(app, settings.mcp_path, settings.resource_url)
     app.add_middleware(KeysUnavailableMiddleware)
     return app
