@@ -111,8 +111,10 @@ async def connect(mcp_url: str, authorize: Authorize, *, client_name: str) -> As
         yield Connection(session, storage, finals)
 
 
-def http_authorize(web_url: str, email: str, password: str, *, scope: str | None = None) -> Authorize:
-    """Sign in on the login page and consent, as the pages' forms do, over HTTP."""
+def http_authorize(
+    web_url: str, email: str, password: str, *, scope: str | None = None, deny: bool = False
+) -> Authorize:
+    """Sign in on the login page and consent (or deny), as the pages' forms do, over HTTP."""
 
     async def authorize(authorization_url: str, redirect_uri: str) -> str:
         async with httpx.AsyncClient(headers={"Origin": web_url}, timeout=15.0) as browser:
@@ -129,7 +131,7 @@ def http_authorize(web_url: str, email: str, password: str, *, scope: str | None
                 elif parts.path == "/oauth/consent":
                     page = await browser.get(url)  # the page itself renders for the signed-in user
                     assert page.status_code == 200, page.text[:500]
-                    body = {"accept": True, "oauth_query": parts.query, **({"scope": scope} if scope else {})}
+                    body = {"accept": not deny, "oauth_query": parts.query, **({"scope": scope} if scope else {})}
                     response = await browser.post(f"{web_url}/api/auth/oauth2/consent", json=body)
                 else:
                     raise AssertionError(f"unexpected stop in the authorization: {url}")

@@ -256,6 +256,28 @@ async def test_read_only_consent_cannot_write(stack: RunningStack, chromium: Pat
     assert (SHOTS / "read-only-consent.png").is_file()
 
 
+@pytest.mark.anyio
+async def test_denied_consent_gives_the_client_no_token(stack: RunningStack) -> None:
+    web = stack.config.web_url
+    frank = f"frank-{secrets.token_hex(4)}@example.com"
+    with sign_up(web, frank, PASSWORD, "Frank"):
+        pass
+    finals: list[str] = []
+    deny = http_authorize(web, frank, PASSWORD, deny=True)
+
+    async def recording(authorization_url: str, redirect_uri: str) -> str:
+        finals.append(await deny(authorization_url, redirect_uri))
+        return finals[-1]
+
+    with pytest.raises(Exception):  # noqa: PT011  (the SDK's flow error, possibly in an exception group)
+        async with connect(stack.config.mcp_url, recording, client_name=CLIENT_NAME):
+            pass
+    params = parse_qs(urlsplit(finals[0]).query)
+    assert params["error"] == ["access_denied"]
+    assert "code" not in params
+    assert params["iss"] == [web]
+
+
 # --- The fastmcp variant with fastmcp's own client ------------------------------------------------------------------
 
 
