@@ -30,10 +30,11 @@ except ImportError as exc:  # pragma: no cover - exercised without fastmcp insta
     ) from exc
 
 from ._errors import ConfigurationError
+from ._kinds.oauth import AccessGrant
 from ._verifier import OAuthVerifier
 from ._web.metadata import ResourceMetadata
 from ._web.outcome import OnOutcome
-from ._web.token_seam import GrantSeam, KeysUnavailableMiddleware, access_token_fields
+from ._web.token_seam import GrantSeam, KeysUnavailableMiddleware, access_token_fields, server_scopes
 
 __all__ = ["BetterAuthProvider", "BetterAuthTokenVerifier"]
 
@@ -46,7 +47,7 @@ class BetterAuthTokenVerifier(TokenVerifier):
         self, verifier: OAuthVerifier, *, base_url: str | None = None, on_outcome: OnOutcome | None = None
     ) -> None:
         self._seam = GrantSeam(verifier, on_outcome=on_outcome)
-        super().__init__(base_url=base_url, required_scopes=sorted(verifier.required_scopes))
+        super().__init__(base_url=base_url, required_scopes=server_scopes(verifier, None))
         self.verifier = verifier
 
     async def verify_token(self, token: str) -> AccessToken | None:
@@ -54,6 +55,11 @@ class BetterAuthTokenVerifier(TokenVerifier):
         if grant is None:
             return None
         return AccessToken(**access_token_fields(grant, token, self.verifier.resource))
+
+    async def grant(self, access_token: AccessToken) -> AccessGrant:
+        """The :class:`~betterauth_jwt.AccessGrant` behind fastmcp's ``AccessToken`` (``get_access_token()`` in a
+        tool): ``user_id`` (``None`` for a ``client_credentials`` token), ``is_machine``, ...; a cache hit."""
+        return await self._seam.grant_of(access_token.token)
 
 
 class BetterAuthProvider(RemoteAuthProvider):
@@ -73,7 +79,7 @@ class BetterAuthProvider(RemoteAuthProvider):
         metadata = ResourceMetadata.for_verifier(
             verifier, scopes_supported=scopes_supported, resource_name=resource_name
         )
-        scopes = sorted(verifier.required_scopes if required_scopes is None else required_scopes)
+        scopes = server_scopes(verifier, required_scopes)
         super().__init__(
             token_verifier=token_verifier,
             # The issuer as a string, not AnyHttpUrl(...): a bare-origin issuer (jwt.issuer = origin) would gain a
@@ -85,6 +91,11 @@ class BetterAuthProvider(RemoteAuthProvider):
             required_scopes=scopes,
         )
         self.verifier = verifier
+
+    async def grant(self, access_token: AccessToken) -> AccessGrant:
+        """See :meth:`BetterAuthTokenVerifier.grant`."""
+        token_verifier = cast(BetterAuthTokenVerifier, self.token_verifier)
+        return await token_verifier.grant(access_token)
 
     def __repr__(self) -> str:
         return f"BetterAuthProvider({self.verifier!r}, base_url={str(self.base_url)!r})"

@@ -31,10 +31,10 @@ except ImportError as exc:  # pragma: no cover - exercised without mcp installed
     raise ImportError("mcp must be installed to use betterauth_jwt.mcp: pip install 'betterauth-jwt[mcp]'") from exc
 
 from ._errors import ConfigurationError
-from ._kinds.oauth import parse_scope
+from ._kinds.oauth import AccessGrant
 from ._verifier import OAuthVerifier
 from ._web.outcome import OnOutcome
-from ._web.token_seam import GrantSeam, KeysUnavailableMiddleware, access_token_fields
+from ._web.token_seam import GrantSeam, KeysUnavailableMiddleware, access_token_fields, server_scopes
 
 __all__ = ["BetterAuthTokenVerifier", "KeysUnavailableMiddleware", "auth_settings"]
 
@@ -55,6 +55,12 @@ class BetterAuthTokenVerifier:
             return None
         return AccessToken(**access_token_fields(grant, token, self.verifier.resource))
 
+    async def grant(self, access_token: AccessToken) -> AccessGrant:
+        """The :class:`~betterauth_jwt.AccessGrant` behind the SDK's ``AccessToken`` (``get_access_token()`` in a
+        tool): ``user_id`` (``None`` for a ``client_credentials`` token), ``is_machine``, ``session_id``, ...; the
+        token was verified for this request, so this is a cache hit."""
+        return await self._seam.grant_of(access_token.token)
+
 
 def _same_url(a: str, b: str) -> bool:
     return a.rstrip("/").lower() == b.rstrip("/").lower()
@@ -68,7 +74,7 @@ def auth_settings(
     **settings: Any,
 ) -> AuthSettings:
     """The SDK's ``AuthSettings`` for ``verifier``: ``issuer_url`` Better Auth's issuer (the SDK lists it in its RFC 9728
-    metadata), ``resource_server_url`` the verifier's resource, ``required_scopes`` the verifier's (or these), and
+    metadata), ``resource_server_url`` the verifier's resource, ``required_scopes`` the verifier's (and these), and
     ``validate_token_resource=True``. Other keyword arguments go to ``AuthSettings``."""
     if not isinstance(verifier, OAuthVerifier):
         raise ConfigurationError("auth_settings() needs the OAuthVerifier given to BetterAuthTokenVerifier")
@@ -78,18 +84,12 @@ def auth_settings(
             f"resource_server_url {url!r} is not the verifier's resource {verifier.resource!r}: tokens are issued "
             "for one resource, and the SDK would refuse every one of them"
         )
-    if isinstance(required_scopes, str):
-        required_scopes = required_scopes.split()
-    try:
-        scopes = verifier.required_scopes if required_scopes is None else parse_scope(" ".join(required_scopes))
-    except ValueError:
-        raise ConfigurationError("required_scopes must be scope names without spaces or quotes") from None
     return AuthSettings(
         issuer_url=verifier.issuer,  # type: ignore[arg-type]  # pydantic validates the string
         resource_server_url=url,  # type: ignore[arg-type]
         # None, not []: the SDK publishes these as the metadata's scopes_supported, and its client asks for exactly
         # those, so an empty list would make it ask for no scope at all (Better Auth refuses that).
-        required_scopes=sorted(scopes) or None,
+        required_scopes=server_scopes(verifier, required_scopes) or None,
         validate_token_resource=True,
         **settings,
     )

@@ -82,7 +82,10 @@ def deploy(build: str) -> Iterator[Deployment]:
             verifier = OAuthVerifier.for_better_auth(
                 auth.base_url, resource=resource, required_scopes=REQUIRED_SCOPES, clock=clock
             )
-            app = servers.sdk_app(verifier) if build == "sdk" else servers.fastmcp_app(verifier, mcp.base_url)
+            if build == "fastmcp":
+                app = servers.fastmcp_app(verifier, mcp.base_url)
+            else:
+                app = servers.sdk_app(verifier, middleware=build == "sdk-middleware")
             mcp.start(app)
             deployment = Deployment(auth, mcp, verifier, other, clock, build)
             yield deployment
@@ -103,8 +106,14 @@ def fastmcp_deployment(oauth_node_project: None) -> Iterator[Deployment]:
     yield from deploy("fastmcp")
 
 
-@pytest.fixture(params=["sdk", "fastmcp"])
+@pytest.fixture(scope="session")
+def sdk_middleware_deployment(oauth_node_project: None) -> Iterator[Deployment]:
+    """The SDK's server with BetterAuthMiddleware in front."""
+    yield from deploy("sdk-middleware")
+
+
+@pytest.fixture(params=["sdk", "sdk_middleware", "fastmcp"])
 def deployment(request: pytest.FixtureRequest) -> Deployment:
-    """Each MCP server in turn, for what both must answer alike."""
+    """Each MCP server in turn, for what all must answer alike."""
     found: Deployment = request.getfixturevalue(f"{request.param}_deployment")
     return found

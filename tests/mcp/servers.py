@@ -57,8 +57,9 @@ def _tool_answer(token: Any) -> dict[str, Any]:
     return {"subject": token.subject, "client_id": token.client_id, "scopes": sorted(token.scopes)}
 
 
-def sdk_app(verifier: OAuthVerifier) -> Any:
-    """The ``mcp`` SDK's server at ``verifier.resource`` (path ``/mcp``), its Starlette app with 503 on outages."""
+def sdk_app(verifier: OAuthVerifier, *, middleware: bool = False) -> Any:
+    """The ``mcp`` SDK's server at ``verifier.resource`` (path ``/mcp``), its Starlette app with 503 on outages; with
+    ``middleware``, ``BetterAuthMiddleware`` in front (the exact RFC 6750 answers: ``scope=`` on a 403)."""
     from mcp.server.auth.middleware.auth_context import get_access_token
 
     from betterauth_jwt.mcp import BetterAuthTokenVerifier, KeysUnavailableMiddleware, auth_settings
@@ -94,7 +95,12 @@ def sdk_app(verifier: OAuthVerifier) -> Any:
         return {"added": title, **_tool_answer(token)}
 
     app = build()
-    app.add_middleware(KeysUnavailableMiddleware)
+    if middleware:
+        from betterauth_jwt.asgi import BetterAuthMiddleware
+
+        app.add_middleware(BetterAuthMiddleware, verifier=verifier)
+    else:
+        app.add_middleware(KeysUnavailableMiddleware)
     return app
 
 

@@ -135,3 +135,33 @@ async def test_a_bare_origin_issuer_is_published_exactly(face: str) -> None:
         document = (await http.get("/.well-known/oauth-protected-resource/mcp")).json()
     assert document["authorization_servers"] == ["http://localhost:3000"]
     assert document["resource"] == RESOURCE
+
+
+async def test_a_tool_gets_the_grant_behind_the_access_token() -> None:
+    verifier = BetterAuthTokenVerifier(oauth())
+    access = await verifier.verify_token(TOKENS.machine_token(resource=RESOURCE))
+    assert access is not None
+    grant = await verifier.grant(access)
+    assert grant.is_machine
+    assert grant.user_id is None
+    assert grant.client_id == access.client_id
+    if servers.mcp_major() == 2:
+        from betterauth_jwt.fastmcp import BetterAuthProvider
+
+        provider = BetterAuthProvider(oauth(), base_url="http://127.0.0.1:8000")
+        fastmcp_access = await provider.verify_token(TOKENS.oauth_token("user_9", resource=RESOURCE))
+        assert fastmcp_access is not None
+        assert (await provider.grant(fastmcp_access)).user_id == "user_9"
+
+
+def test_the_sdk_always_requires_at_least_the_verifiers_scopes() -> None:
+    """The seam leaves the verifier's required scopes to the SDK: asking the SDK for fewer must not drop them."""
+    verifier = oauth(required_scopes=["todos:read"])
+    assert auth_settings(verifier, required_scopes=[]).required_scopes == ["todos:read"]
+    assert auth_settings(verifier, required_scopes=["todos:write"]).required_scopes == ["todos:read", "todos:write"]
+    if servers.mcp_major() == 2:
+        from betterauth_jwt.fastmcp import BetterAuthProvider
+
+        assert BetterAuthProvider(verifier, base_url="http://127.0.0.1:8000", required_scopes=[]).required_scopes == [
+            "todos:read"
+        ]

@@ -63,7 +63,7 @@ def test_a_token_without_the_required_scope_is_a_403(deployment: Deployment) -> 
     challenge = response.headers["www-authenticate"]
     assert 'error="insufficient_scope"' in challenge
     assert metadata_challenge(deployment) in challenge
-    if deployment.auth_face == "fastmcp":
-        assert 'scope="todos:read"' in challenge
-    else:  # the mcp SDK's RequireAuthMiddleware names the scope only in error_description
+    if deployment.auth_face == "sdk":  # the mcp SDK's RequireAuthMiddleware names it only in error_description
         assert 'error_description="Required scope: todos:read"' in challenge
+    else:  # fastmcp, and BetterAuthMiddleware in front of the SDK's server
+        assert 'scope="todos:read"' in challenge

@@ -42,3 +42,11 @@ async def test_a_token_with_the_write_scope_reaches_the_write_tool(sdk_deploymen
         "client_id": answer["client_id"],
         "scopes": ["todos:read", "todos:write"],
     }
+
+
+async def test_the_sdk_client_signs_in_behind_better_auth_middleware(sdk_middleware_deployment: Deployment) -> None:
+    """``BetterAuthMiddleware`` in front of the SDK's server answers the 401s and serves the metadata itself (with the
+    exact RFC 6750 headers); the SDK's client goes through the same discovery and sign-in."""
+    provider = sdk_middleware_deployment.user("carol@example.test")
+    carol = McpUser(provider, sdk_middleware_deployment.mcp_url)
+    assert (await carol.call("whoami"))["subject"] == provider.user["id"]

@@ -260,7 +260,9 @@ async def test_a_first_party_verifier_still_yields_an_identity_and_reads_roles_a
         return {"user_id": user.user_id}
 
     async with client(app) as http:
-        allowed = await http.get("/admin", headers={"Authorization": f"Bearer {TOKENS.access_token('a', role='admin')}"})
+        allowed = await http.get(
+            "/admin", headers={"Authorization": f"Bearer {TOKENS.access_token('a', role='admin')}"}
+        )
         refused = await http.get("/admin", headers={"Authorization": f"Bearer {TOKENS.access_token('b')}"})
     assert allowed.json() == {"user_id": "a"}
     assert refused.status_code == 403

@@ -13,18 +13,19 @@ in Starlette's ``AuthenticationMiddleware``, worse). So:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from .._errors import ConfigurationError, InsufficientScopeError, InvalidTokenError, KeysUnavailableError
-from .._kinds.oauth import AccessGrant
+from .._kinds.oauth import AccessGrant, parse_scope
 from .._logging import logger, token_fingerprint
 from .._verifier import OAuthVerifier
 from .asgi_types import ASGIApp, Message, Receive, Scope, Send
 from .denial import send_denial, unavailable
 from .outcome import INSUFFICIENT_SCOPE, OK, AuthOutcome, OnOutcome, report
 
-__all__ = ["GrantSeam", "KeysUnavailableMiddleware", "access_token_fields"]
+__all__ = ["GrantSeam", "KeysUnavailableMiddleware", "access_token_fields", "server_scopes"]
 
 
 class GrantSeam:
@@ -66,8 +67,25 @@ class GrantSeam:
             self._report(AuthOutcome(code, status, self.path, grant, token_fingerprint(token), "header"))
         return grant
 
+    async def grant_of(self, token: str) -> AccessGrant:
+        """The :class:`AccessGrant` of a token this seam accepted (a cache hit): for a tool that needs ``user_id``,
+        ``is_machine`` and the rest, which the SDK's ``AccessToken`` does not carry."""
+        return await self._verifier.averify(token)
+
     def _report(self, outcome: AuthOutcome) -> None:
         report(self.on_outcome, outcome)
+
+
+def server_scopes(verifier: OAuthVerifier, extra: Iterable[str] | None) -> list[str]:
+    """The scopes the SDK must require: the verifier's ``required_scopes`` (which the seam leaves to it) and ``extra``;
+    never fewer than the verifier's, or nobody would check them."""
+    if isinstance(extra, str):
+        extra = extra.split()
+    try:
+        added = parse_scope(" ".join(extra or ()))
+    except ValueError:
+        raise ConfigurationError("required_scopes must be scope names without spaces or quotes") from None
+    return sorted(verifier.required_scopes | added)
 
 
 def access_token_fields(grant: AccessGrant, token: str, resource: str) -> dict[str, Any]:
