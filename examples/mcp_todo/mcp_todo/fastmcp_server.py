@@ -12,16 +12,12 @@ from fastmcp.server.dependencies import get_access_token
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from betterauth_jwt import AccessGrant
 from betterauth_jwt.fastmcp import BetterAuthProvider
 
 from .server import INSTRUCTIONS, SERVER_NAME, gate_tools, register_tools
 from .settings import Settings
 from .tools import READ, WRITE, TodoTools
-
-
-def _token() -> str | None:
-    access = get_access_token()
-    return None if access is None else access.token
 
 
 def create_server(settings: Settings, engine: Engine) -> FastMCP:
@@ -33,7 +29,12 @@ def create_server(settings: Settings, engine: Engine) -> FastMCP:
         resource_name=SERVER_NAME,
     )
     server = FastMCP(SERVER_NAME, instructions=INSTRUCTIONS, auth=provider)
-    register_tools(server, TodoTools(settings.verifier, engine), _token, ToolError)
+
+    async def current_grant() -> AccessGrant | None:
+        access = get_access_token()
+        return None if access is None else await provider.grant(access)
+
+    register_tools(server, TodoTools(engine, current_grant), ToolError)
     return server
 
 

@@ -8,7 +8,6 @@ scope (scope_gate.py: 403 ``insufficient_scope``), and the tools act for the tok
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -21,6 +20,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from todo_api.schemas import TaskPage, TaskRead
 
+from betterauth_jwt import AccessGrant
 from betterauth_jwt.mcp import BetterAuthTokenVerifier, KeysUnavailableMiddleware, auth_settings
 
 from .scope_gate import ToolScopeGate
@@ -35,18 +35,13 @@ SERVER_NAME = "Todo (Better Auth)"
 TodoId = Annotated[int, Field(ge=1, le=2**31 - 1, description="The todo's id, from list_todos or add_todo")]
 
 
-def _token() -> str | None:
-    access = get_access_token()
-    return None if access is None else access.token
-
-
-def register_tools(server: Any, todos: TodoTools, token: Callable[[], str | None], tool_error: type[Exception]) -> None:
-    """The four tools, on an ``MCPServer`` or a fastmcp ``FastMCP`` (same decorator): ``token`` is the SDK's way to
-    read the request's verified bearer token, ``tool_error`` its "anticipated failure" exception."""
+def register_tools(server: Any, todos: TodoTools, tool_error: type[Exception]) -> None:
+    """The four tools, on an ``MCPServer`` or a fastmcp ``FastMCP`` (same decorator); ``tool_error`` is the SDK's
+    "anticipated failure" exception: the client sees its message as the tool's error."""
 
     async def owner(tool: str) -> Any:
         try:
-            return await todos.owner(token(), tool)
+            return await todos.owner(tool)
         except ToolRefused as exc:
             raise tool_error(str(exc)) from None
 
@@ -87,15 +82,21 @@ def register_tools(server: Any, todos: TodoTools, token: Callable[[], str | None
 
 def create_server(settings: Settings, engine: Engine) -> MCPServer:
     """The MCP server object with its four tools."""
+    token_verifier = BetterAuthTokenVerifier(settings.verifier)
     server = MCPServer(
         SERVER_NAME,
         instructions=INSTRUCTIONS,
-        token_verifier=BetterAuthTokenVerifier(settings.verifier),
+        token_verifier=token_verifier,
         # No scope for the whole server (each tool has its own, below); the SDK checks that the token was issued for
         # this server's URL (validate_token_resource), as the verifier did.
-        auth=auth_settings(settings.verifier, required_scopes=()),
+        auth=auth_settings(settings.verifier),
     )
-    register_tools(server, TodoTools(settings.verifier, engine), _token, ToolError)
+
+    async def current_grant() -> AccessGrant | None:
+        access = get_access_token()  # the SDK's AccessToken of this request; the grant tells user and machine apart
+        return None if access is None else await token_verifier.grant(access)
+
+    register_tools(server, TodoTools(engine, current_grant), ToolError)
     return server
 
 

@@ -6,7 +6,7 @@ of every SQL statement the shared route functions run. Another user's todo looks
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -18,7 +18,7 @@ from sqlmodel import Session
 from todo_api import routes
 from todo_api.schemas import TaskCreate, TaskPage, TaskPatch, TaskRead
 
-from betterauth_jwt import AccessGrant, InsufficientScopeError, InvalidTokenError, OAuthVerifier
+from betterauth_jwt import AccessGrant, InsufficientScopeError, InvalidTokenError
 
 READ = "todos:read"
 WRITE = "todos:write"
@@ -50,22 +50,26 @@ class Owner:
     user_id: str
 
 
+# The verified grant of the current request (None without one): the SDK-specific part, see server.py.
+CurrentGrant = Callable[[], Awaitable[AccessGrant | None]]
+
+
 class TodoTools:
-    """The tools' logic, independent of the MCP SDK: ``token`` is the bearer token the SDK verified for this request."""
+    """The tools' logic, independent of the MCP SDK: ``current_grant`` gives the verified token of the request."""
 
-    def __init__(self, verifier: OAuthVerifier, engine: Engine) -> None:
-        self.verifier = verifier
+    def __init__(self, engine: Engine, current_grant: CurrentGrant) -> None:
         self.engine = engine
+        self.current_grant = current_grant
 
-    async def owner(self, token: str | None, tool: str) -> Owner:
-        """The user behind ``token``, if it may use ``tool``. The grant comes from the verifier's cache (the SDK's
-        bearer check verified this very token a moment ago), so this costs no signature check."""
-        if token is None:
-            raise ToolRefused("not authenticated")
+    async def owner(self, tool: str) -> Owner:
+        """The user the request's token acts for, if it may use ``tool``. The grant comes from the verifier's cache
+        (the SDK's bearer check verified this very token a moment ago), so this costs no signature check."""
         try:
-            grant: AccessGrant = await self.verifier.averify(token)
+            grant = await self.current_grant()
         except InvalidTokenError as exc:  # expired between the SDK's check and this call
             raise ToolRefused(f"the access token is no longer valid ({exc.code})") from None
+        if grant is None:
+            raise ToolRefused("not authenticated")
         try:
             grant.require_scopes(*TOOL_SCOPES[tool])
         except InsufficientScopeError as exc:
