@@ -28,6 +28,7 @@ from ._keys.remote import RemoteJWKS
 from ._kinds.identity import Identity, TokenKind
 from ._kinds.oauth import AccessGrant
 from ._logging import token_fingerprint
+from ._stores.introspection import TokenIntrospection
 from ._verifier import OAuthVerifier, Verifier
 from ._web.outcome import AuthOutcome, OnOutcome
 
@@ -55,6 +56,7 @@ __all__ = [
     "SenderConstrainedTokenError",
     "SharedSecret",
     "StaticJWKS",
+    "TokenIntrospection",
     "TokenKind",
     "UnknownKeyError",
     "UnsupportedTokenError",

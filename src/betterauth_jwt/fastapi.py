@@ -227,8 +227,9 @@ class BetterAuth(_BearerScheme, Generic[P]):
         resource server, serve its RFC 9728 metadata (public, CORS-readable)."""
         app.state.betterauth = self
         app.add_exception_handler(AuthHTTPException, _render_refusal)
-        for path, endpoint in self.metadata.items():
-            app.router.routes.append(Route(path, endpoint, methods=list(METADATA_METHODS), include_in_schema=False))
+        # First, so that no catch-all route of the app's shadows them.
+        for path, endpoint in reversed(self.metadata.items()):
+            app.router.routes.insert(0, Route(path, endpoint, methods=list(METADATA_METHODS), include_in_schema=False))
 
 
 async def _render_refusal(request: Request, exc: Exception) -> Response:

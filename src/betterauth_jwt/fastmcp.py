@@ -34,32 +34,23 @@ from ._kinds.oauth import AccessGrant
 from ._verifier import OAuthVerifier
 from ._web.metadata import ResourceMetadata
 from ._web.outcome import OnOutcome
-from ._web.token_seam import GrantSeam, KeysUnavailableMiddleware, access_token_fields, server_scopes
+from ._web.token_seam import KeysUnavailableMiddleware, SeamTokenVerifier, server_scopes
 
 __all__ = ["BetterAuthProvider", "BetterAuthTokenVerifier"]
 
 
-class BetterAuthTokenVerifier(TokenVerifier):
+class BetterAuthTokenVerifier(SeamTokenVerifier[AccessToken], TokenVerifier):
     """fastmcp's ``TokenVerifier`` over an :class:`~betterauth_jwt.OAuthVerifier` (for ``MultiAuth`` and the like;
-    :class:`BetterAuthProvider` is the whole setup)."""
+    :class:`BetterAuthProvider` is the whole setup). ``await grant(get_access_token())`` in a tool gives the
+    :class:`~betterauth_jwt.AccessGrant`."""
+
+    token_type = AccessToken
 
     def __init__(
         self, verifier: OAuthVerifier, *, base_url: str | None = None, on_outcome: OnOutcome | None = None
     ) -> None:
-        self._seam = GrantSeam(verifier, on_outcome=on_outcome)
-        super().__init__(base_url=base_url, required_scopes=server_scopes(verifier, None))
-        self.verifier = verifier
-
-    async def verify_token(self, token: str) -> AccessToken | None:
-        grant = await self._seam.verify(token)
-        if grant is None:
-            return None
-        return AccessToken(**access_token_fields(grant, token, self.verifier.resource))
-
-    async def grant(self, access_token: AccessToken) -> AccessGrant:
-        """The :class:`~betterauth_jwt.AccessGrant` behind fastmcp's ``AccessToken`` (``get_access_token()`` in a
-        tool): ``user_id`` (``None`` for a ``client_credentials`` token), ``is_machine``, ...; a cache hit."""
-        return await self._seam.grant_of(access_token.token)
+        SeamTokenVerifier.__init__(self, verifier, on_outcome=on_outcome)
+        TokenVerifier.__init__(self, base_url=base_url, required_scopes=server_scopes(verifier, None))
 
 
 class BetterAuthProvider(RemoteAuthProvider):

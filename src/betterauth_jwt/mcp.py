@@ -31,35 +31,21 @@ except ImportError as exc:  # pragma: no cover - exercised without mcp installed
     raise ImportError("mcp must be installed to use betterauth_jwt.mcp: pip install 'betterauth-jwt[mcp]'") from exc
 
 from ._errors import ConfigurationError
-from ._kinds.oauth import AccessGrant
 from ._verifier import OAuthVerifier
-from ._web.outcome import OnOutcome
-from ._web.token_seam import GrantSeam, KeysUnavailableMiddleware, access_token_fields, server_scopes
+from ._web.token_seam import KeysUnavailableMiddleware, SeamTokenVerifier, server_scopes
 
 __all__ = ["BetterAuthTokenVerifier", "KeysUnavailableMiddleware", "auth_settings"]
 
 
-class BetterAuthTokenVerifier:
-    """The SDK's ``TokenVerifier`` protocol over an :class:`~betterauth_jwt.OAuthVerifier`."""
+class BetterAuthTokenVerifier(SeamTokenVerifier[AccessToken]):
+    """The SDK's ``TokenVerifier`` protocol over an :class:`~betterauth_jwt.OAuthVerifier`:
+    ``BetterAuthTokenVerifier(oauth_verifier, on_outcome=None)``; ``await verify_token(token)`` and, in a tool,
+    ``await grant(get_access_token())`` for the :class:`~betterauth_jwt.AccessGrant`."""
 
-    def __init__(self, verifier: OAuthVerifier, *, on_outcome: OnOutcome | None = None) -> None:
-        self._seam = GrantSeam(verifier, on_outcome=on_outcome)
-        self.verifier = verifier
+    token_type = AccessToken
 
     def __repr__(self) -> str:
         return f"BetterAuthTokenVerifier({self.verifier!r})"
-
-    async def verify_token(self, token: str) -> AccessToken | None:
-        grant = await self._seam.verify(token)
-        if grant is None:
-            return None
-        return AccessToken(**access_token_fields(grant, token, self.verifier.resource))
-
-    async def grant(self, access_token: AccessToken) -> AccessGrant:
-        """The :class:`~betterauth_jwt.AccessGrant` behind the SDK's ``AccessToken`` (``get_access_token()`` in a
-        tool): ``user_id`` (``None`` for a ``client_credentials`` token), ``is_machine``, ``session_id``, ...; the
-        token was verified for this request, so this is a cache hit."""
-        return await self._seam.grant_of(access_token.token)
 
 
 def _same_url(a: str, b: str) -> bool:

@@ -1,7 +1,9 @@
 """From a request's headers to an :class:`Identity` or an HTTP refusal: the one place where adapters meet HTTP.
 
-``BetterAuthMiddleware``, ``BetterAuthBackend`` and the FastAPI dependencies all hold an :class:`Authenticator` and
-only turn its :class:`Denied` into their framework's response. Nothing here imports a web framework.
+``BetterAuthMiddleware``, ``BetterAuthBackend``, the FastAPI dependencies and the Django, DRF, Flask and Litestar
+faces all hold an :class:`Authenticator` and only turn its :class:`Denied` into their framework's response; async
+frameworks call :meth:`~Authenticator.authenticate`, sync ones :meth:`~Authenticator.authenticate_sync`. Nothing here
+imports a web framework.
 
 Where the token comes from (the header wins):
 
@@ -26,7 +28,7 @@ A WebSocket is closed before it is accepted: 1008 (policy violation), or 1013 (t
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import Any, Literal, TypedDict, overload
+from typing import Any, Literal, TypeAlias, TypedDict, overload
 
 from .._errors import ConfigurationError, InsufficientScopeError, InvalidTokenError, KeysUnavailableError
 from .._kinds.identity import Identity, TokenKind
@@ -68,6 +70,9 @@ class AuthOptions(TypedDict, total=False):
 # scope["user"] travels in scope["auth"] (IdentityCredentials), not under a key of its own: every key added to the
 # scope is one the framework's own keys may then not fit beside without the scope dict growing, on every request.
 AUTHENTICATOR_SCOPE_KEY = "betterauth_jwt.authenticator"
+
+# A token, its verifier, where it was found.
+_Found: TypeAlias = tuple[str, Verifier | OAuthVerifier, Literal["header", "cookie"]]
 
 
 # -- the authenticator ----------------------------------------------------------------------------------------------
@@ -142,6 +147,48 @@ class Authenticator:
         used for it (the middleware's result, an earlier dependency's): a request is verified once, and one verifier
         never accepts a token on the word of another (configured for another audience, say).
         """
+        found = self._before_verify(scope, required, guard)
+        if not isinstance(found, tuple):
+            return found
+        token, verifier, source = found
+        try:
+            identity = await verifier.averify(token)
+        except (InvalidTokenError, KeysUnavailableError, InsufficientScopeError) as exc:
+            raise self._refuse(exc, scope, token, source) from None
+        return self._after_verify(scope, identity, guard, found)
+
+    @overload
+    def authenticate_sync(
+        self, scope: MutableMapping[str, Any], *, required: Literal[True] = True, guard: Guard | None = None
+    ) -> Principal: ...
+
+    @overload
+    def authenticate_sync(
+        self, scope: MutableMapping[str, Any], *, required: bool, guard: Guard | None = None
+    ) -> Principal | None: ...
+
+    def authenticate_sync(
+        self, scope: MutableMapping[str, Any], *, required: bool = True, guard: Guard | None = None
+    ) -> Principal | None:
+        """:meth:`authenticate` for synchronous frameworks (WSGI, Django's sync stack): the same steps, with the
+        verifier's blocking ``verify`` (a JWKS fetch, if one is needed, blocks this thread only)."""
+        found = self._before_verify(scope, required, guard)
+        if not isinstance(found, tuple):
+            return found
+        token, verifier, source = found
+        try:
+            identity = verifier.verify(token)
+        except (InvalidTokenError, KeysUnavailableError, InsufficientScopeError) as exc:
+            raise self._refuse(exc, scope, token, source) from None
+        return self._after_verify(scope, identity, guard, found)
+
+    # The two drivers above differ only in how they call the verifier; every decision is made once, below.
+
+    def _before_verify(
+        self, scope: MutableMapping[str, Any], required: bool, guard: Guard | None
+    ) -> Principal | _Found | None:
+        """The answer when no verification is needed (an identity verified here already, or no token), else the token
+        to verify and the verifier for it."""
         path = scope.get("path", "")
         user = scope.get("user")
         if isinstance(user, Identity | AccessGrant) and self._verified_here(user, scope.get("auth")):
@@ -157,27 +204,35 @@ class Authenticator:
                 report(self.on_outcome, AuthOutcome(ANONYMOUS, 200, path))
                 return None
             raise self.missing_token(path)
+        return found
+
+    def _after_verify(
+        self, scope: MutableMapping[str, Any], identity: Principal, guard: Guard | None, found: _Found
+    ) -> Principal:
         token, verifier, source = found
-        try:
-            identity = await verifier.averify(token)
-        except InvalidTokenError as exc:
-            outcome = AuthOutcome(exc.code, 401, path, None, token_fingerprint(token), source)
-            raise self._refuse_token(exc, outcome) from None
-        except KeysUnavailableError as exc:
-            outcome = AuthOutcome(exc.code, 503, path, None, token_fingerprint(token), source)
-            raise self._unavailable(exc, outcome) from None
-        except InsufficientScopeError as exc:  # an OAuthVerifier's required_scopes
-            raise refuse_scopes(
-                self, exc.missing_scopes, path, fingerprint=token_fingerprint(token), source=source
-            ) from None
         if guard is not None or self.on_outcome is not None:
             # The fingerprint (a SHA-256) and the outcome serve only logs and the hook: not built on the common path.
             fingerprint = token_fingerprint(token)
+            path = scope.get("path", "")
             if guard is not None:
                 self.authorize(identity, guard, path, fingerprint=fingerprint, source=source)
             report(self.on_outcome, AuthOutcome(OK, 200, path, identity, fingerprint, source))
         store_identity(scope, identity, verifier, source)
         return identity
+
+    def _refuse(
+        self,
+        exc: InvalidTokenError | KeysUnavailableError | InsufficientScopeError,
+        scope: MutableMapping[str, Any],
+        token: str,
+        source: Literal["header", "cookie"],
+    ) -> Denied:
+        path = scope.get("path", "")
+        if isinstance(exc, KeysUnavailableError):
+            return self._unavailable(exc, AuthOutcome(exc.code, 503, path, None, token_fingerprint(token), source))
+        if isinstance(exc, InsufficientScopeError):  # an OAuthVerifier's required_scopes
+            return refuse_scopes(self, exc.missing_scopes, path, fingerprint=token_fingerprint(token), source=source)
+        return self._refuse_token(exc, AuthOutcome(exc.code, 401, path, None, token_fingerprint(token), source))
 
     def cached_identity(self, scope: MutableMapping[str, Any]) -> Principal | None:
         """:meth:`authenticate`'s common case, without a coroutine or any parsing: exactly one ``Authorization: Bearer``
@@ -252,9 +307,7 @@ class Authenticator:
 
     # -- token extraction -----------------------------------------------------------------------------------------
 
-    def find_token(
-        self, headers: RawHeaders
-    ) -> tuple[str, Verifier | OAuthVerifier, Literal["header", "cookie"]] | None:
+    def find_token(self, headers: RawHeaders) -> _Found | None:
         """The token and the verifier for it; ``None`` without one; :class:`InvalidTokenError` for a malformed one."""
         headers = list(headers)
         token = bearer_token(headers, self._max_header_bytes)

@@ -14,7 +14,7 @@ in Starlette's ``AuthenticationMiddleware``, worse). So:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from .._errors import ConfigurationError, InsufficientScopeError, InvalidTokenError, KeysUnavailableError
@@ -25,7 +25,7 @@ from .asgi_types import ASGIApp, Message, Receive, Scope, Send
 from .denial import send_denial, unavailable
 from .outcome import INSUFFICIENT_SCOPE, OK, AuthOutcome, OnOutcome, report
 
-__all__ = ["GrantSeam", "KeysUnavailableMiddleware", "access_token_fields", "server_scopes"]
+__all__ = ["GrantSeam", "KeysUnavailableMiddleware", "SeamTokenVerifier", "access_token_fields", "server_scopes"]
 
 
 class GrantSeam:
@@ -74,6 +74,38 @@ class GrantSeam:
 
     def _report(self, outcome: AuthOutcome) -> None:
         report(self.on_outcome, outcome)
+
+
+class _SdkAccessToken(Protocol):
+    @property
+    def token(self) -> str: ...
+
+
+T = TypeVar("T", bound=_SdkAccessToken)
+
+
+class SeamTokenVerifier(Generic[T]):
+    """What both faces' ``BetterAuthTokenVerifier`` are: ``verify_token`` builds the SDK's ``AccessToken`` class
+    (``token_type``) from a grant, ``grant`` gives a tool the :class:`AccessGrant` behind one."""
+
+    token_type: ClassVar[type[Any]]
+
+    def __init__(self, verifier: OAuthVerifier, *, on_outcome: OnOutcome | None = None) -> None:
+        self._seam = GrantSeam(verifier, on_outcome=on_outcome)
+        self.verifier = verifier
+
+    async def verify_token(self, token: str) -> T | None:
+        grant = await self._seam.verify(token)
+        if grant is None:
+            return None
+        built: T = self.token_type(**access_token_fields(grant, token, self.verifier.resource))
+        return built
+
+    async def grant(self, access_token: T) -> AccessGrant:
+        """The :class:`AccessGrant` behind the SDK's ``AccessToken`` (``get_access_token()`` in a tool): ``user_id``
+        (``None`` for a ``client_credentials`` token), ``is_machine``, ``session_id``, ...; the token was verified for
+        this request, so this is a cache hit."""
+        return await self._seam.grant_of(access_token.token)
 
 
 def server_scopes(verifier: OAuthVerifier, extra: Iterable[str] | None) -> list[str]:
