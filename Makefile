@@ -137,4 +137,4 @@ forgery-long: venv
 	HYPOTHESIS_PROFILE=long $(PY) -m pytest tests/forgery
 
 clean:
-	rm -rf $(VENV) .venv-3.12 .venv-3.13 dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-3.12 .venv-3.13 .venv-mcp1 dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from scripts import demo
 
+READY_LINE = "Press Ctrl-C to stop them all."  # tests/e2e/test_demo.py waits for it
+
 
 def config(mode: str) -> demo.StackConfig:
     return demo.StackConfig(mode=mode, web_port=3005, api_port=8005, secret="s" * 40, data_dir=Path("/tmp/demo-data"))
@@ -36,7 +38,7 @@ def test_the_banner_says_how_to_get_a_token(mode: str) -> None:
     assert "/api/auth/sign-in/email" in recipe[0]
     assert "-b cookies.txt" in recipe[1]
     assert "http://127.0.0.1:8005/api/tasks" in recipe[2]
-    assert banner.rstrip().endswith("Press Ctrl-C to stop both.")  # what tests/e2e waits for
+    assert banner.rstrip().endswith(READY_LINE)  # what tests/e2e waits for
 
 
 def test_the_examples_readme_shows_the_same_recipe() -> None:
