@@ -7,6 +7,7 @@ import contextlib
 from ._errors import (
     BetterAuthJWTError,
     ConfigurationError,
+    CrossSiteRequestError,
     ExpiredTokenError,
     ImmatureTokenError,
     InvalidClaimsError,
@@ -14,6 +15,8 @@ from ._errors import (
     InvalidTokenError,
     KeysUnavailableError,
     MalformedTokenError,
+    SessionRejectedError,
+    StoreUnavailableError,
     UnknownKeyError,
     UnsupportedTokenError,
     WrongTokenKindError,
@@ -24,7 +27,12 @@ from ._keys.fixed import KeyProvider, SharedSecret, StaticJWKS
 from ._keys.remote import RemoteJWKS
 from ._kinds.identity import Identity, TokenKind
 from ._logging import token_fingerprint
+from ._session_verifier import SessionVerifier
+from ._stores.redis import RedisSessionStore
+from ._stores.remote import RemoteSessionStore
+from ._stores.sql import SqlSessionStore
 from ._verifier import Verifier
+from ._web.csrf import OriginCheck
 from ._web.outcome import AuthOutcome, OnOutcome
 
 __version__ = "0.1.0"
@@ -33,6 +41,7 @@ __all__ = [
     "AuthOutcome",
     "BetterAuthJWTError",
     "ConfigurationError",
+    "CrossSiteRequestError",
     "ExpiredTokenError",
     "Identity",
     "ImmatureTokenError",
@@ -43,9 +52,16 @@ __all__ = [
     "KeysUnavailableError",
     "MalformedTokenError",
     "OnOutcome",
+    "OriginCheck",
+    "RedisSessionStore",
     "RemoteJWKS",
+    "RemoteSessionStore",
+    "SessionRejectedError",
+    "SessionVerifier",
     "SharedSecret",
+    "SqlSessionStore",
     "StaticJWKS",
+    "StoreUnavailableError",
     "TokenKind",
     "UnknownKeyError",
     "UnsupportedTokenError",

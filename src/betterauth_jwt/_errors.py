@@ -15,9 +15,17 @@ Hierarchy::
     │   ├── ImmatureTokenError              nbf / iat lie in the future                    token_not_yet_valid
     │   ├── InvalidClaimsError              iss / aud / sub / typ / a claim's type         invalid_issuer, invalid_audience,
     │   │                                                                                  missing_claim, invalid_claim
-    │   └── WrongTokenKindError             an access token where a cookie is expected,   wrong_token_kind
-    │                                       or the reverse
+    │   ├── WrongTokenKindError             an access token where a cookie is expected,   wrong_token_kind
+    │   │                                   or the reverse
+    │   └── SessionRejectedError            the session store refuses the session cookie   session_not_found,
+    │                                                                                      session_expired,
+    │                                                                                      session_revoked,
+    │                                                                                      user_not_found, user_banned
+    ├── CrossSiteRequestError           a cookie-authenticated request from another site  cross_site_request
+    │                                   (HTTP 403)
     ├── KeysUnavailableError            *we* could not obtain keys (HTTP 503)             keys_unavailable
+    │   └── StoreUnavailableError           the session store could not be read            store_unavailable,
+    │                                                                                      store_data_invalid
     └── ConfigurationError              bad configuration, raised at construction          configuration_error
 
 Messages are written here, never copied from another library's exception, and never contain the token, a secret or a
@@ -29,6 +37,7 @@ from __future__ import annotations
 __all__ = [
     "BetterAuthJWTError",
     "ConfigurationError",
+    "CrossSiteRequestError",
     "ExpiredTokenError",
     "ImmatureTokenError",
     "InvalidClaimsError",
@@ -36,6 +45,8 @@ __all__ = [
     "InvalidTokenError",
     "KeysUnavailableError",
     "MalformedTokenError",
+    "SessionRejectedError",
+    "StoreUnavailableError",
     "UnknownKeyError",
     "UnsupportedTokenError",
     "WrongTokenKindError",
@@ -92,6 +103,22 @@ class WrongTokenKindError(InvalidTokenError):
     code = "wrong_token_kind"
 
 
+class SessionRejectedError(InvalidTokenError):
+    """The session cookie is genuine but its session is not usable: gone from the store (signed out, revoked), expired,
+    its user deleted or banned. ``code`` says which."""
+
+    code = "session_not_found"
+
+
+class CrossSiteRequestError(BetterAuthJWTError):
+    """A request that would be authenticated by an ambient cookie came from another site (CSRF). Adapters answer 403.
+
+    Raised before the cookie is looked at, so the answer never tells whether the cookie was valid.
+    """
+
+    code = "cross_site_request"
+
+
 class KeysUnavailableError(BetterAuthJWTError):
     """The verification keys could not be obtained (e.g. the JWKS endpoint is down and nothing usable is cached).
 
@@ -109,3 +136,14 @@ class ConfigurationError(BetterAuthJWTError, ValueError):
     """The library was configured in a way that cannot be safe. Raised at construction, never per request."""
 
     code = "configuration_error"
+
+
+class StoreUnavailableError(KeysUnavailableError):
+    """The session store (database, Redis, Better Auth's get-session) could not be read, or answered something we cannot
+    interpret. An outage, not a bad cookie: adapters answer 503 with ``Retry-After``, as for keys.
+
+    A subclass of :class:`KeysUnavailableError` on purpose: for a session verifier the store *is* where the verdict
+    comes from, and every adapter already turns that class into 503, so no error table needs a new row.
+    """
+
+    code = "store_unavailable"

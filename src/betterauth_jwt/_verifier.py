@@ -66,6 +66,8 @@ class Verifier:
             raise ConfigurationError("keys must be a KeyProvider such as SharedSecret, StaticJWKS or RemoteJWKS")
         if not isinstance(kind, TokenKind):
             raise ConfigurationError("kind must be a TokenKind")
+        if kind is TokenKind.SESSION:
+            raise ConfigurationError("the session_token cookie is not a JWT: verify it with SessionVerifier")
         audiences = frozenset([audience] if isinstance(audience, str) else audience or ())
         if issuer is not None and (not isinstance(issuer, str) or not issuer):
             raise ConfigurationError("issuer must be a non-empty string")
