@@ -177,7 +177,7 @@ class SqlSessionStore:
             raise ConfigurationError("SqlSessionStore was given only an engine of the other kind; pass url= as well")
         try:
             return factory(url, pool_pre_ping=True, **self._engine_options)
-        except ModuleNotFoundError as exc:
+        except ImportError as exc:  # the driver, or greenlet for SQLAlchemy's asyncio
             raise missing_extra(f"SqlSessionStore ({url.drivername})", exc.name or "its database driver") from None
 
     def close(self) -> None:
