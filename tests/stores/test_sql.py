@@ -218,8 +218,11 @@ def test_configuration_is_checked_at_construction() -> None:
 
 def test_drivers_are_derived_from_the_url() -> None:
     store = SqlSessionStore("postgresql+asyncpg://u:secret-password@db/app")
-    assert store._sync_url is not None and store._sync_url.drivername == "postgresql+psycopg"
-    assert store._async_url is not None and store._async_url.drivername == "postgresql+asyncpg"
+    assert store._sync_url is not None
+    assert store._sync_url.drivername == "postgresql+psycopg"
+    assert store._async_url is not None
+    assert store._async_url.drivername == "postgresql+asyncpg"
     assert "secret-password" not in repr(store)
     sqlite = SqlSessionStore("sqlite:///auth.db")
-    assert sqlite._async_url is not None and sqlite._async_url.drivername == "sqlite+aiosqlite"
+    assert sqlite._async_url is not None
+    assert sqlite._async_url.drivername == "sqlite+aiosqlite"
