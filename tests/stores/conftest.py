@@ -94,6 +94,9 @@ def verify(request: pytest.FixtureRequest) -> Iterator[Verify]:
         yield call
         for sessions in seen:
             runner.run(sessions.aclose())
+        # aiosqlite stops the worker thread of a connection that failed to open without waiting for it; the thread
+        # then reports to the event loop, which must still be open (in an application it is).
+        runner.run(asyncio.sleep(0.1))
 
 
 def verifier(store: Any, **options: Any) -> SessionVerifier:
