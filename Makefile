@@ -1,7 +1,7 @@
 # Every target creates the virtual environment it needs; `make test` is what CI runs (.ci/run calls it).
 VENV ?= .venv
 PY := $(VENV)/bin/python
-NPM_PROJECTS := tests/interop/betterauth examples/nextjs_frontend
+NPM_PROJECTS := tests/interop/betterauth tests/interop/oauth examples/nextjs_frontend
 LINT_PATHS := $(wildcard src tests examples/fastapi_todo benchmarks scripts fuzz)
 
 .PHONY: venv node-deps lint typecheck pytest test demo demo-secret bench bench-smoke docs fixtures fuzz forgery-long clean
@@ -59,6 +59,7 @@ docs: venv
 
 fixtures: venv node-deps
 	$(PY) scripts/record_fixtures.py
+	for config in default issuer-origin mcp; do $(PY) tests/interop/oauth/record.py $$config || exit 1; done
 
 # Coverage-guided fuzzing of the parser and the verifier (fuzz/README.md); FUZZ_SECONDS=3600 for a longer campaign.
 FUZZ_SECONDS ?= 60

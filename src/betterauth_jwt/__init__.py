@@ -10,11 +10,14 @@ from ._errors import (
     CrossSiteRequestError,
     ExpiredTokenError,
     ImmatureTokenError,
+    InsufficientScopeError,
     InvalidClaimsError,
     InvalidSignatureError,
     InvalidTokenError,
     KeysUnavailableError,
     MalformedTokenError,
+    OpaqueTokenError,
+    SenderConstrainedTokenError,
     SessionRejectedError,
     StoreUnavailableError,
     UnknownKeyError,
@@ -26,18 +29,20 @@ from ._jose.token import decode_unverified
 from ._keys.fixed import KeyProvider, SharedSecret, StaticJWKS
 from ._keys.remote import RemoteJWKS
 from ._kinds.identity import Identity, TokenKind
+from ._kinds.oauth import AccessGrant
 from ._logging import token_fingerprint
 from ._session_verifier import SessionVerifier
 from ._stores.redis import RedisSessionStore
 from ._stores.remote import RemoteSessionStore
 from ._stores.sql import SqlSessionStore
-from ._verifier import Verifier
+from ._verifier import OAuthVerifier, Verifier
 from ._web.csrf import OriginCheck
 from ._web.outcome import AuthOutcome, OnOutcome
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AccessGrant",
     "AuthOutcome",
     "BetterAuthJWTError",
     "ConfigurationError",
@@ -45,17 +50,21 @@ __all__ = [
     "ExpiredTokenError",
     "Identity",
     "ImmatureTokenError",
+    "InsufficientScopeError",
     "InvalidClaimsError",
     "InvalidSignatureError",
     "InvalidTokenError",
     "KeyProvider",
     "KeysUnavailableError",
     "MalformedTokenError",
+    "OAuthVerifier",
     "OnOutcome",
+    "OpaqueTokenError",
     "OriginCheck",
     "RedisSessionStore",
     "RemoteJWKS",
     "RemoteSessionStore",
+    "SenderConstrainedTokenError",
     "SessionRejectedError",
     "SessionVerifier",
     "SharedSecret",

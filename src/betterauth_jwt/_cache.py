@@ -9,21 +9,22 @@ again from scratch. Memory is bounded: the oldest entry goes first.
 from __future__ import annotations
 
 from collections import deque
+from typing import Generic, TypeVar
 
-from ._kinds.identity import Identity
+Result = TypeVar("Result")
 
 # (identity, valid_from, valid_until, generation). A plain tuple: one is built per cache miss, and a NamedTuple's
 # constructor is a Python-level call; unpacking it on a hit is also cheaper than reading three attributes.
-_Entry = tuple[Identity, float, float, int]
+_Entry = tuple[Result, float, float, int]
 
 
-class VerifiedTokenCache:
+class VerifiedTokenCache(Generic[Result]):
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
         # A dict for the lookups and a queue of insertions for the order: cheaper per insert than an OrderedDict, which
         # allocates a linked-list node for every entry. A token dropped early (expired, stale) stays in the queue until
         # its turn, so the queue, not the dict, is what max_entries bounds.
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, _Entry[Result]] = {}
         self._order: deque[str] = deque()
         self._generation = 0
         # For metrics (Verifier.stats, which counts the misses). Unlocked: under thread contention it may be slightly low.
@@ -32,7 +33,7 @@ class VerifiedTokenCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, token: str, now: float, generation: int) -> Identity | None:
+    def get(self, token: str, now: float, generation: int) -> Result | None:
         try:
             entry = self._entries.get(token)
         except TypeError:  # unhashable, so not a string: never cached; the parser rejects it as malformed
@@ -46,7 +47,7 @@ class VerifiedTokenCache:
         self._entries.pop(token, None)
         return None
 
-    def put(self, token: str, identity: Identity, valid_from: float, valid_until: float, generation: int) -> None:
+    def put(self, token: str, identity: Result, valid_from: float, valid_until: float, generation: int) -> None:
         if self.max_entries <= 0:
             return
         if generation != self._generation:

@@ -5,7 +5,8 @@ Hierarchy::
     BetterAuthJWTError                  base of everything raised here
     ├── InvalidTokenError               the token is not acceptable (HTTP 401)
     │   ├── MalformedTokenError             not a well-formed compact JWS / JSON          malformed_token, token_too_large,
-    │   │                                                                                  not_a_jwt, encrypted_token
+    │   │   │                                                                              not_a_jwt, encrypted_token
+    │   │   └── OpaqueTokenError            an opaque OAuth token, not a JWT               opaque_token
     │   ├── UnsupportedTokenError           header asks for something we refuse            unsupported_algorithm,
     │   │                                                                                  algorithm_mismatch,
     │   │                                                                                  unsupported_header, embedded_key
@@ -15,12 +16,14 @@ Hierarchy::
     │   ├── ImmatureTokenError              nbf / iat lie in the future                    token_not_yet_valid
     │   ├── InvalidClaimsError              iss / aud / sub / typ / a claim's type         invalid_issuer, invalid_audience,
     │   │                                                                                  missing_claim, invalid_claim
-    │   ├── WrongTokenKindError             an access token where a cookie is expected,   wrong_token_kind
-    │   │                                   or the reverse
+    │   ├── WrongTokenKindError             another kind of token than this verifier's:   wrong_token_kind
+    │   │                                   an OAuth token as a first-party one, ...
+    │   ├── SenderConstrainedTokenError     a DPoP / mTLS bound token sent as a bearer     sender_constrained_token
     │   └── SessionRejectedError            the session store refuses the session cookie   session_not_found,
     │                                                                                      session_expired,
     │                                                                                      session_revoked,
     │                                                                                      user_not_found, user_banned
+    ├── InsufficientScopeError          a valid token without the scopes needed (403)     insufficient_scope
     ├── CrossSiteRequestError           a cookie-authenticated request from another site  cross_site_request
     │                                   (HTTP 403)
     ├── KeysUnavailableError            *we* could not obtain keys (HTTP 503)             keys_unavailable
@@ -34,17 +37,22 @@ session token: they are safe to return to a client.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 __all__ = [
     "BetterAuthJWTError",
     "ConfigurationError",
     "CrossSiteRequestError",
     "ExpiredTokenError",
     "ImmatureTokenError",
+    "InsufficientScopeError",
     "InvalidClaimsError",
     "InvalidSignatureError",
     "InvalidTokenError",
     "KeysUnavailableError",
     "MalformedTokenError",
+    "OpaqueTokenError",
+    "SenderConstrainedTokenError",
     "SessionRejectedError",
     "StoreUnavailableError",
     "UnknownKeyError",
@@ -75,6 +83,10 @@ class MalformedTokenError(InvalidTokenError):
     code = "malformed_token"
 
 
+class OpaqueTokenError(MalformedTokenError):
+    code = "opaque_token"
+
+
 class UnsupportedTokenError(InvalidTokenError):
     code = "unsupported_algorithm"
 
@@ -101,6 +113,24 @@ class InvalidClaimsError(InvalidTokenError):
 
 class WrongTokenKindError(InvalidTokenError):
     code = "wrong_token_kind"
+
+
+class SenderConstrainedTokenError(InvalidTokenError):
+    """The token is bound to a key (``cnf``, RFC 9449 DPoP or RFC 8705 mTLS): as a plain bearer token it proves nothing."""
+
+    code = "sender_constrained_token"
+
+
+class InsufficientScopeError(BetterAuthJWTError):
+    """The token is valid but lacks scopes this request needs (RFC 6750 section 3.1). Adapters answer 403 with
+    ``error="insufficient_scope"`` and ``scope="<the needed scopes>"``."""
+
+    code = "insufficient_scope"
+
+    def __init__(self, missing: Iterable[str], *, description: str | None = None) -> None:
+        self.missing_scopes = frozenset(missing)
+        needed = " ".join(sorted(self.missing_scopes))
+        super().__init__(description or f"the token lacks the scope(s) this request needs: {needed}")
 
 
 class SessionRejectedError(InvalidTokenError):

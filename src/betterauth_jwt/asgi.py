@@ -12,7 +12,7 @@ It needs no web framework::
 - ``required=True`` (default): every request needs a valid token, except public paths and CORS preflights.
   ``required=False``: a request without a token goes on as anonymous; a present but invalid token is still a 401.
 - The token is read from ``Authorization: Bearer``; with ``cookie=`` also from Better Auth's ``session_data`` cookie
-  (the header wins). See ``betterauth_jwt._http`` for the exact rules and the 401/403/503 answers.
+  (the header wins). See ``betterauth_jwt._web`` for the exact rules and the 401/403/503 answers.
 - On success ``scope["user"]`` is the :class:`~betterauth_jwt.Identity` and ``scope["auth"]`` has ``.scopes``
   (``"authenticated"``, ``"role:<name>"``), so Starlette's ``request.user``, ``request.auth`` and ``@requires`` work.
   Otherwise ``scope["user"]`` is an anonymous user (``is_authenticated`` false).
@@ -28,20 +28,13 @@ are visible to the code around it, and nothing buffers the response.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any
+from typing import Any, Unpack
 
 from ._verifier import Verifier
-from ._web.authenticator import (
-    ANONYMOUS_USER,
-    AUTHENTICATOR_SCOPE_KEY,
-    DEFAULT_COOKIE_PREFIX,
-    DEFAULT_REALM,
-    Authenticator,
-    Credentials,
-    Denied,
-)
-from ._web.outcome import OnOutcome
+from ._web.authenticator import AUTHENTICATOR_SCOPE_KEY, Authenticator, AuthOptions
+from ._web.denial import Denied
 from ._web.paths import PublicPaths
+from ._web.principal import ANONYMOUS_USER, Credentials
 
 __all__ = ["BetterAuthMiddleware"]
 
@@ -63,18 +56,13 @@ class BetterAuthMiddleware:
         required: bool = True,
         public_paths: Iterable[str] = (),
         public_prefixes: Iterable[str] = (),
-        cookie: bool | Verifier = False,
-        cookie_prefix: str = DEFAULT_COOKIE_PREFIX,
-        realm: str = DEFAULT_REALM,
-        on_outcome: OnOutcome | None = None,
+        **options: Unpack[AuthOptions],
     ) -> None:
         self.app = app
         self.required = bool(required)
         self.public = PublicPaths(public_paths, public_prefixes)
         self._has_public_paths = bool(self.public)  # tested on every request, so not through PublicPaths.__bool__
-        self.authenticator = Authenticator(
-            verifier, cookie=cookie, cookie_prefix=cookie_prefix, realm=realm, on_outcome=on_outcome
-        )
+        self.authenticator = Authenticator(verifier, **options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -102,7 +90,9 @@ class BetterAuthMiddleware:
 
     def _let_through_anonymous(self, scope: Scope) -> None:
         scope["user"], scope["auth"] = ANONYMOUS_USER, Credentials()
-        scope[AUTHENTICATOR_SCOPE_KEY] = self.authenticator  # for the dependencies of public paths (see _http)
+        scope[AUTHENTICATOR_SCOPE_KEY] = (
+            self.authenticator
+        )  # for the dependencies of public paths (see _web.authenticator)
 
 
 def _is_preflight(scope: Scope) -> bool:

@@ -2,7 +2,7 @@
 
 Dependency style::
 
-    from typing import Annotated
+    from typing import Unpack, Annotated
     from fastapi import Depends, FastAPI
     from betterauth_jwt import Identity, Verifier
     from betterauth_jwt.fastapi import BetterAuth
@@ -33,7 +33,7 @@ when the keys are unavailable), which closes the socket before it is accepted.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, Literal, NoReturn, overload
+from typing import Annotated, Any, Literal, NoReturn, Unpack, overload
 
 try:
     from fastapi import Depends, FastAPI, HTTPException
@@ -49,16 +49,10 @@ except ImportError as exc:  # pragma: no cover - exercised without fastapi insta
 
 from ._kinds.identity import Identity
 from ._verifier import Verifier
-from ._web.authenticator import (
-    AUTHENTICATOR_SCOPE_KEY,
-    DEFAULT_COOKIE_PREFIX,
-    DEFAULT_REALM,
-    Authenticator,
-    Denied,
-    Guard,
-)
-from ._web.outcome import OnOutcome
+from ._web.authenticator import AUTHENTICATOR_SCOPE_KEY, Authenticator, AuthOptions
+from ._web.denial import Denied
 from ._web.paths import PublicPaths
+from ._web.principal import Guard
 
 __all__ = [
     "SCHEME_NAME",
@@ -147,16 +141,10 @@ class BetterAuth(_BearerScheme):
     def __init__(
         self,
         verifier: Verifier,
-        *,
-        cookie: bool | Verifier = False,
-        cookie_prefix: str = DEFAULT_COOKIE_PREFIX,
-        realm: str = DEFAULT_REALM,
-        on_outcome: OnOutcome | None = None,
+        **options: Unpack[AuthOptions],
     ) -> None:
         super().__init__()
-        self.authenticator = Authenticator(
-            verifier, cookie=cookie, cookie_prefix=cookie_prefix, realm=realm, on_outcome=on_outcome
-        )
+        self.authenticator = Authenticator(verifier, **options)
         self.optional = _Optional(self.authenticator)
         """Dependency: the identity, or ``None`` without a token (a present but invalid token is still a 401)."""
 

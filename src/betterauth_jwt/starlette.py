@@ -20,7 +20,7 @@ it: Starlette's default answers 400 with the exception's text). ``request.user``
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Unpack, cast
 
 try:
     from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, BaseUser
@@ -32,8 +32,8 @@ except ImportError as exc:  # pragma: no cover - exercised without starlette ins
     ) from exc
 
 from ._verifier import Verifier
-from ._web.authenticator import DEFAULT_COOKIE_PREFIX, DEFAULT_REALM, Authenticator, Denied
-from ._web.outcome import OnOutcome
+from ._web.authenticator import Authenticator, AuthOptions
+from ._web.denial import Denied
 
 __all__ = ["BetterAuthBackend", "BetterAuthError"]
 
@@ -50,15 +50,9 @@ class BetterAuthBackend(AuthenticationBackend):
     def __init__(
         self,
         verifier: Verifier,
-        *,
-        cookie: bool | Verifier = False,
-        cookie_prefix: str = DEFAULT_COOKIE_PREFIX,
-        realm: str = DEFAULT_REALM,
-        on_outcome: OnOutcome | None = None,
+        **options: Unpack[AuthOptions],
     ) -> None:
-        self.authenticator = Authenticator(
-            verifier, cookie=cookie, cookie_prefix=cookie_prefix, realm=realm, on_outcome=on_outcome
-        )
+        self.authenticator = Authenticator(verifier, **options)
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, BaseUser] | None:
         try:

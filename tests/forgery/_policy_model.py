@@ -10,7 +10,8 @@ The rules (docs/security.md states them for users):
 - ``exp`` and ``iat`` are required; ``nbf`` is optional. With leeway ``L``: ``exp`` must lie strictly after
   ``now - L``; ``iat`` and ``nbf`` must not lie after ``now + L``.
 - An identifier (``sub``, ``user.id``): a non-empty string of at most 1024 characters that can be encoded as UTF-8.
-- Access token: ``typ`` absent or one of JWT, at+jwt, application/at+jwt (ASCII case-insensitive); not shaped like the
+- Access token: ``typ`` absent or JWT (ASCII case-insensitive; at+jwt is an OAuth token's); no claim that only OAuth and
+  OIDC tokens carry (``client_id``, ``azp``, ``cnf``, ``nonce``, ``at_hash``, ``c_hash``, ``auth_time``); not shaped like the
   session cookie (``user`` and ``session`` objects without ``iss``); ``iss`` equal to the issuer, character for character;
   ``aud`` a string or a non-empty list of strings, sharing at least one value with the accepted audiences; ``sub`` an
   identifier.
@@ -30,7 +31,9 @@ from typing import Any
 from betterauth_jwt import TokenKind
 
 LAST_NUMERIC_DATE = 253402300799
-ACCESS_TYPS = ("jwt", "at+jwt", "application/at+jwt")
+ACCESS_TYPS = ("jwt",)
+OAUTH_TYPS = ("at+jwt", "application/at+jwt")
+OAUTH_ONLY_CLAIMS = ("client_id", "azp", "cnf", "nonce", "at_hash", "c_hash", "auth_time")
 SESSION_CACHE_TYP = "better-auth.session-cache+jwt"
 SESSION_CACHE_AUDIENCE = "better-auth:session-cache"
 
@@ -104,6 +107,8 @@ def policy_violations(policy: Policy, alg: str, typ: str | None, claims: dict[st
             found.add("wrong_token_kind")
         if isinstance(user, dict) and isinstance(session, dict) and "iss" not in claims:
             found.add("wrong_token_kind")
+        if any(name in claims for name in OAUTH_ONLY_CLAIMS):
+            found.add("wrong_token_kind")
         found |= _issuer_violations(claims, policy.issuer)
         found |= _audience_violations(claims, policy.audiences)
         if not is_identifier(claims.get("sub")):
@@ -111,6 +116,8 @@ def policy_violations(policy: Policy, alg: str, typ: str | None, claims: dict[st
         return found
     if not isinstance(user, dict) or not isinstance(session, dict):
         return found | {"wrong_token_kind"}
+    if any(name in claims for name in OAUTH_ONLY_CLAIMS) or (typ is not None and _ascii_lower(typ) in OAUTH_TYPS):
+        found.add("wrong_token_kind")
     user_id = user.get("id")
     if not is_identifier(user_id):
         found.add("missing_claim")

@@ -669,12 +669,15 @@ def test_each_token_kind_is_refused_where_the_other_is_expected(alg: str) -> Non
 
 @pytest.mark.parametrize("alg", ASYMMETRIC)
 def test_an_id_token_for_another_client_is_not_an_access_token(alg: str) -> None:
-    """With Better Auth's OIDC provider plugin the same key signs id_tokens whose ``aud`` is a client id."""
+    """With Better Auth's OIDC provider plugin the same key signs id_tokens whose ``aud`` is a client id; even one whose
+    ``aud`` is this application's (a client id equal to the origin) is another kind (RFC 8725 section 2.8)."""
     issuer = factory(alg)
-    token = issuer.sign(issuer.access_claims(aud="client-123", nonce="n"), {**issuer.header(), "typ": "JWT"})
-    with pytest.raises(InvalidClaimsError) as caught:
-        issuer.verifier().verify(token)
-    assert caught.value.code == "invalid_audience"
+    for aud in ("client-123", issuer.issuer):
+        token = issuer.sign(issuer.access_claims(aud=aud, nonce="n"), {**issuer.header(), "typ": "JWT"})
+        with pytest.raises(InvalidTokenError) as caught:
+            issuer.verifier().verify(token)
+        assert caught.value.code in {"wrong_token_kind", "invalid_audience"}
+        assert aud == "client-123" or caught.value.code == "wrong_token_kind"
 
 
 @pytest.mark.parametrize(

@@ -124,8 +124,9 @@ def _jti_is_not_a_string(case: Case) -> bool:
 
 
 def _joserfc_header_member_of_the_wrong_type(case: Case) -> bool:
-    """joserfc type-checks registered header members (``cty``...) that we neither read nor need."""
-    return "cty" in case.header and not isinstance(case.header["cty"], str)
+    """joserfc type-checks registered header members (``x5t``...) that we neither read nor need. (``cty`` we refuse
+    whatever its type: RFC 8725 section 3.11.)"""
+    return "x5t" in case.header and not isinstance(case.header["x5t"], str)
 
 
 _JOSERFC_KNOWN_HEADER_MEMBERS = frozenset(
@@ -393,7 +394,7 @@ def _examples() -> dict[str, tuple[Callable[[], Case], str]]:
         "kid_names_no_published_key": (lambda: _case(header={"kid": "someone-else"}), "pyjwt"),
         "token_exceeds_the_size_cap": (lambda: _case(padding="x" * (17 * 1024)), "joserfc"),
         "jti_is_not_a_string": (lambda: _case(jti=7), "pyjwt"),
-        "header_member_of_the_wrong_type": (lambda: _case(header={"cty": 7}), "joserfc"),
+        "header_member_of_the_wrong_type": (lambda: _case(header={"x5t": 7}), "joserfc"),
         "header_member_it_does_not_know": (lambda: _case(header={"x-extra": "JWT"}), "joserfc"),
     }
 

@@ -391,7 +391,7 @@ def test_a_flood_of_random_kids_costs_one_fetch_per_cooldown_window(
         jwks.get_keys(random_kid(), "EdDSA")
     assert server.hits == 3
     assert jwks.get_keys(factory.kid, "EdDSA")[0].kid == factory.kid  # real tokens were never affected
-    assert len(jwks._unknown_kids) <= 1024  # the memory of unknown kids is bounded
+    assert len(jwks._state.unknown_kids) <= 1024  # the memory of unknown kids is bounded
 
 
 def test_random_kids_from_threads_cost_one_fetch(jwks: RemoteJWKS, server: JWKSServer) -> None:

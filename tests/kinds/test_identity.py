@@ -151,7 +151,7 @@ def test_identities_of_tokens_issued_in_the_same_second_share_their_datetimes(fa
     assert first.issued_at is second.issued_at
     assert first.expires_at is second.expires_at
     for seconds in range(NOW, NOW + 3 * _identity._MOMENTS_KEPT):  # the memo of datetimes stays bounded
-        assert _identity._when(seconds) == datetime.fromtimestamp(seconds, UTC)
+        assert _identity.moment(seconds) == datetime.fromtimestamp(seconds, UTC)
         assert len(_identity._moments) <= _identity._MOMENTS_KEPT
 
 

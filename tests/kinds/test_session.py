@@ -244,5 +244,5 @@ def test_configuration_is_checked_at_construction() -> None:
 
 
 def test_the_jwt_verifier_refuses_the_session_kind() -> None:
-    with pytest.raises(ConfigurationError, match="SessionVerifier"):
+    with pytest.raises(ConfigurationError):
         Verifier(SharedSecret(SECRET), kind=TokenKind.SESSION)

@@ -15,16 +15,11 @@ from betterauth_jwt import (
     TokenKind,
     token_fingerprint,
 )
-from betterauth_jwt._web.authenticator import (
-    Authenticator,
-    Denied,
-    Guard,
-    _retry_after,
-    bearer_token,
-    identity_roles,
-    identity_scopes,
-    session_cookie,
-)
+from betterauth_jwt._web.authenticator import Authenticator
+from betterauth_jwt._web.credentials import bearer_token, session_cookie
+from betterauth_jwt._web.denial import Denied
+from betterauth_jwt._web.denial import retry_after as _retry_after
+from betterauth_jwt._web.principal import Guard, identity_roles, identity_scopes
 from tests._adapter_support import Recorder, cookie_verifier, factory, unavailable_verifier
 
 LIMIT = 16 * 1024 + 64

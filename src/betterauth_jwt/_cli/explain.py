@@ -82,7 +82,18 @@ EXPLANATIONS: dict[str, str] = {
     "invalid_claim": "A claim has the wrong type or value, for example a non-numeric exp or a session of another user.",
     "wrong_token_kind": (
         "The token is a different Better Auth token than the verifier expects: an access token where the session "
-        "cookie is expected or the reverse. Use kind=TokenKind.SESSION_COOKIE for the session_data cookie."
+        "cookie is expected or the reverse, or an OAuth access token or id_token (signed by the same keys) where a "
+        "first-party JWT is expected, or the reverse. Use kind=TokenKind.SESSION_COOKIE for the session_data cookie, "
+        "and OAuthVerifier for tokens that OAuth clients (MCP clients, third-party apps) obtained."
+    ),
+    "opaque_token": (
+        "The token is opaque (no dots), not a JWT: Better Auth's session token from sign-in's JSON, or an OAuth access "
+        "token issued without a resource. Send the JWT from GET /api/auth/token (or the set-auth-jwt header); an OAuth "
+        "client gets a JWT access token by sending resource=<this API> to the token endpoint."
+    ),
+    "sender_constrained_token": (
+        "The OAuth access token is bound to a key (its cnf claim: DPoP or mTLS) and was sent as a plain bearer token. "
+        "A bound token proves nothing without its proof; have the client ask for a bearer token (no DPoP header)."
     ),
     "keys_unavailable": (
         "The verification keys could not be fetched (JWKS endpoint down, unreachable, too slow or answering garbage) "
@@ -97,8 +108,9 @@ EXPLANATIONS: dict[str, str] = {
         "are enabled). Check that the client attaches the token, and that a proxy does not strip the header."
     ),
     "insufficient_scope": (
-        "The token is valid but the user lacks the role or claim the route requires (HTTP 403). Add the role on the "
-        "Better Auth side, or check the guard's requirement."
+        "The token is valid but lacks what the route requires (HTTP 403): the user's role or claim for a first-party "
+        "token (add the role on the Better Auth side, or check the guard), or an OAuth token's scope(s) (ask for "
+        "them in the authorization request, scope=..., and have the user consent again)."
     ),
     # SessionVerifier: the session_token cookie against Better Auth's store
     "session_not_found": (

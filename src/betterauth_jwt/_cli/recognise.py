@@ -13,7 +13,7 @@ from typing import Any
 from .._errors import BetterAuthJWTError, InvalidTokenError
 from .._jose.json import JSONError, loads_strict
 from .._jose.token import b64url_decode, decode_unverified
-from .._kinds.claims import SESSION_CACHE_AUDIENCE, SESSION_CACHE_TYP
+from .._kinds.session_cache import SESSION_CACHE_AUDIENCE, SESSION_CACHE_TYP
 from .explain import explain
 
 __all__ = ["KIND_DESCRIPTIONS", "TIME_CLAIMS", "Recognised", "recognise", "redact", "relative", "time_report", "utc"]

@@ -12,7 +12,7 @@ import functools
 import re
 from typing import Any, NamedTuple
 
-from .._errors import MalformedTokenError, UnsupportedTokenError
+from .._errors import MalformedTokenError, OpaqueTokenError, UnsupportedTokenError
 from .json import JSONError, loads_strict
 
 DEFAULT_MAX_TOKEN_BYTES = 16 * 1024
@@ -29,6 +29,10 @@ _NOT_BASE64URL = "a token segment is not unpadded base64url"
 # Better Auth's bearer plugin token and signed session cookie: "<session token>.<standard base64 HMAC>". The cookie's raw
 # value is URL-encoded (better-call's signCookieValue), so "+", "/" and "=" may also arrive as %2B, %2F and %3D.
 _SESSION_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9]{16,128}\.(?:[A-Za-z0-9+/]|%2[BbFf]){42,44}(?:=|%3[Dd]){0,2}")
+
+# An opaque token: Better Auth's session token (32 letters and digits, the "token" of sign-in's JSON) and its opaque
+# OAuth access and refresh tokens (32 letters). No dots; what an API mistakes for a JWT most often.
+_OPAQUE_TOKEN_SHAPE = re.compile(r"(?!eyJ)[A-Za-z0-9]{16,256}")  # not "eyJ": the start of a JSON segment
 
 # Header parameters that would make us fetch or trust a key chosen by the token's author (RFC 7515 4.1.2-4.1.6).
 _EMBEDDED_KEY_PARAMETERS = ("jwk", "jku", "x5u", "x5c")
@@ -98,10 +102,20 @@ def _check_shape(token: object, max_bytes: int) -> list[str]:
             "the token is encrypted (JWE); only signed tokens (JWS) are accepted", code="encrypted_token"
         )
     if _SESSION_TOKEN_SHAPE.fullmatch(token):
+        what = (
+            "a Better Auth session token as its cookie carries it (session_token)"
+            if "%" in token
+            else "a Better Auth session token"
+        )
         raise MalformedTokenError(
-            "this is a Better Auth session token, not a JWT: enable Better Auth's jwt plugin and send the token from "
-            "/api/auth/token (or the set-auth-jwt header)",
+            f"this is {what}, not a JWT: enable Better Auth's jwt plugin and send the token from /api/auth/token (or "
+            "the set-auth-jwt header)",
             code="not_a_jwt",
+        )
+    if len(parts) == 1 and _OPAQUE_TOKEN_SHAPE.fullmatch(token):
+        raise OpaqueTokenError(
+            "this is an opaque token, not a JWT (Better Auth's session token from sign-in, or an opaque OAuth token): "
+            "send the JWT from /api/auth/token or the set-auth-jwt header"
         )
     raise MalformedTokenError("the token is not a compact JWS (three dot-separated parts)")
 
@@ -117,8 +131,10 @@ def _check_header(header: dict[str, Any], allowed_algorithms: frozenset[str]) ->
     if not header.keys() <= _PLAIN_HEADER_MEMBERS:
         _check_extensions(header)
     kid = header.get("kid")
-    if kid is not None and (not isinstance(kid, str) or not kid or len(kid) > 256):
-        raise MalformedTokenError("the token header kid is not a short string")
+    # A kid that is present must name a key: null, a number or "" is malformed, not "no kid" (which a shared secret or a
+    # one-key set would then answer).
+    if (kid is not None or "kid" in header) and (type(kid) is not str or not kid or len(kid) > 256):
+        raise MalformedTokenError("the token header kid is not a non-empty short string")
     typ = header.get("typ")
     if typ is not None and not isinstance(typ, str):
         raise MalformedTokenError("the token header typ is not a string")
@@ -134,6 +150,10 @@ def _check_extensions(header: dict[str, Any]) -> None:
     if "b64" in header:
         # RFC 7797 unencoded payloads change what is signed; never needed for Better Auth tokens.
         raise UnsupportedTokenError("unencoded payloads (b64) are not accepted", code="unsupported_header")
+    if "cty" in header:
+        # RFC 8725 3.11: a content type announces a nested JWT; Better Auth never issues one, and unwrapping one would
+        # let a token's author choose what is verified.
+        raise UnsupportedTokenError("nested tokens (cty) are not accepted", code="unsupported_header")
     if "enc" in header or "zip" in header:
         raise MalformedTokenError(
             "the token is encrypted (JWE); only signed tokens (JWS) are accepted", code="encrypted_token"

@@ -1,6 +1,6 @@
 """One JWKS fetch over HTTP, judged: which URLs may be fetched, what we send, and what counts as a usable answer.
 
-Pure helpers shared by ``RemoteJWKS``'s sync and async fetches; the I/O itself stays in ``_jwks``. Every failure is a
+Pure helpers shared by ``RemoteJWKS``'s sync and async fetches; the I/O itself is in ``transport``. Every failure is a
 :class:`FetchFailed` in our own words: an httpx message may carry addresses, OS errors or the response's text.
 """
 

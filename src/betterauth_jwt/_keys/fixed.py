@@ -1,7 +1,7 @@
 """Where verification keys come from: the :class:`KeyProvider` protocol and the two providers that need no network.
 
 :class:`SharedSecret` holds HMAC secrets (Better Auth's cookie cache, or a custom HS256 signer); :class:`StaticJWKS` holds
-a public key set given at start-up. ``RemoteJWKS`` (in ``_jwks``) implements the same protocol over HTTP.
+a public key set given at start-up. ``RemoteJWKS`` (in ``remote``) implements the same protocol over HTTP.
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ _MOMENTS_KEPT = 2048
 _moments: dict[float, datetime] = {}
 
 
-def _when(seconds: float) -> datetime:
+def moment(seconds: float) -> datetime:
     moment = _moments.get(seconds)
     if moment is None:
         if len(_moments) >= _MOMENTS_KEPT:
@@ -151,8 +151,8 @@ def identity_from_claims(kind: TokenKind, claims: dict[str, Any], payload_segmen
     identity = _IdentityDraft(
         user_id,
         kind,
-        _when(claims["iat"]),
-        _when(claims["exp"]),
+        moment(claims["iat"]),
+        moment(claims["exp"]),
         email if isinstance(email, str) else None,
         name if isinstance(name, str) else None,
         verified if isinstance(verified, bool) else None,

@@ -23,201 +23,46 @@ A WebSocket is closed before it is accepted: 1008 (policy violation), or 1013 (t
 
 from __future__ import annotations
 
-import json
-import math
-import re
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any, Literal, overload
+from collections.abc import MutableMapping
+from typing import Any, Literal, TypedDict, overload
 
-from .._errors import ConfigurationError, InvalidTokenError, KeysUnavailableError, MalformedTokenError
-from .._kinds.identity import Identity, TokenKind, VerifiedClaims
+from .._errors import ConfigurationError, InvalidTokenError, KeysUnavailableError
+from .._kinds.identity import Identity, TokenKind
 from .._logging import logger, token_fingerprint
 from .._verifier import Verifier
+from .credentials import (
+    COOKIE_NAME,
+    DEFAULT_COOKIE_PREFIX,
+    SECURE_COOKIE_PREFIX,
+    USUAL_BEARER,
+    RawHeaders,
+    bearer_token,
+    session_cookie,
+)
+from .denial import NOT_QUOTABLE, Denied, challenge, retry_after
 from .outcome import ANONYMOUS, INSUFFICIENT_SCOPE, MISSING_TOKEN, OK, AuthOutcome, OnOutcome, report
+from .principal import Guard, IdentityCredentials, store_identity
 
-__all__ = [
-    "ANONYMOUS_USER",
-    "AUTHENTICATOR_SCOPE_KEY",
-    "AnonymousUser",
-    "Authenticator",
-    "Credentials",
-    "Denied",
-    "Guard",
-    "RawHeaders",
-    "identity_roles",
-    "identity_scopes",
-]
-
-RawHeaders = Iterable[tuple[bytes, bytes]]  # ASGI ``scope["headers"]``: lower-case names, raw bytes
+__all__ = ["AUTHENTICATOR_SCOPE_KEY", "DEFAULT_REALM", "AuthOptions", "Authenticator"]
 
 DEFAULT_REALM = "api"
-DEFAULT_COOKIE_PREFIX = "better-auth"
-SECURE_COOKIE_PREFIX = "__Secure-"
-MAX_COOKIE_CHUNKS = 100  # Better Auth never writes more (cookies/session-store)
-CLOSE_POLICY_VIOLATION = 1008  # RFC 6455 section 7.4.1
-CLOSE_TRY_AGAIN_LATER = 1013  # IANA WebSocket close code registry
+
+
+class AuthOptions(TypedDict, total=False):
+    """The :class:`Authenticator`'s options: every adapter takes them as keyword arguments and passes them on as they
+    are, so a new option is added here once, not in each framework's face (see :class:`Authenticator` for each)."""
+
+    cookie: bool | Verifier
+    cookie_prefix: str
+    realm: str
+    on_outcome: OnOutcome | None
+
+
 # The middleware leaves its Authenticator in the scope of a request it lets through anonymously (a public path, no token
 # with required=False), so that FastAPI dependencies can still verify a token there. Which verifier accepted a verified
 # scope["user"] travels in scope["auth"] (IdentityCredentials), not under a key of its own: every key added to the
 # scope is one the framework's own keys may then not fit beside without the scope dict growing, on every request.
 AUTHENTICATOR_SCOPE_KEY = "betterauth_jwt.authenticator"
-
-# RFC 7235 section 2.1: auth-scheme = token; RFC 6750 section 2.1: "Bearer" 1*SP b64token.
-_SCHEME = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: |$)")
-_BEARER = re.compile(r"[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9._~+/-]+=*)")
-# RFC 6750 section 3: realm and error_description may only hold %x20-21 / %x23-5B / %x5D-7E (no '"', no '\').
-_NOT_QUOTABLE = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
-_COOKIE_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_USUAL_BEARER = (b"Bearer ", b"bearer ")
-
-
-# -- what adapters put in scope["user"] / scope["auth"] (Starlette's request.user, request.auth, @requires) ---------
-
-
-class AnonymousUser:
-    """The user of a request without a token; like Starlette's ``UnauthenticatedUser``, without importing Starlette."""
-
-    __slots__ = ()
-
-    @property
-    def is_authenticated(self) -> bool:
-        return False
-
-    @property
-    def display_name(self) -> str:
-        return ""
-
-    @property
-    def identity(self) -> str:
-        return ""
-
-    def __repr__(self) -> str:
-        return "AnonymousUser()"
-
-
-ANONYMOUS_USER = AnonymousUser()
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """Starlette's ``AuthCredentials`` shape (``.scopes``), so ``@requires("authenticated")`` works with the middleware."""
-
-    scopes: tuple[str, ...] = ()
-
-
-def identity_roles(identity: Identity) -> frozenset[str]:
-    """Better Auth's ``role`` (admin plugin): ``"admin"``, ``"admin,user"`` or a list; read from the user's claims."""
-    source = identity.claims.get("user") if identity.kind is TokenKind.SESSION_COOKIE else identity.claims
-    # Exact-type tests first (a verified identity's claims, their nested objects): the ABC check is slow.
-    if not (type(source) is VerifiedClaims or type(source) is MappingProxyType or isinstance(source, Mapping)):
-        return frozenset()
-    value = source.get("role")
-    if value is None:  # no admin plugin, or a user without a role: settled before any type test
-        return frozenset()
-    if isinstance(value, str):
-        return frozenset(part.strip() for part in value.split(",") if part.strip())
-    if isinstance(value, list | tuple):
-        return frozenset(item for item in value if isinstance(item, str) and item)
-    return frozenset()
-
-
-def identity_scopes(identity: Identity) -> tuple[str, ...]:
-    """``"authenticated"`` and one ``"role:<name>"`` per role: ``@requires(["authenticated", "role:admin"])``."""
-    roles = identity_roles(identity)
-    if not roles:  # most users: no sorting, no generator (this runs on every authenticated request)
-        return ("authenticated",)
-    return ("authenticated", *sorted(f"role:{role}" for role in roles))
-
-
-class IdentityCredentials:
-    """:class:`Credentials` of a verified identity, whose scopes are worked out when read: most requests never read
-    them, and working them out on every request cost a fifth of the middleware's time. Also says which verifier
-    accepted the identity, and whether its token came from the header or the cookie, so that a later dependency can
-    reuse it (see :meth:`Authenticator.authenticate`)."""
-
-    __slots__ = ("identity", "source", "verifier")
-
-    def __init__(self, identity: Identity, verifier: Verifier, source: Literal["header", "cookie"]) -> None:
-        self.identity = identity
-        self.verifier = verifier
-        self.source = source
-
-    @property
-    def scopes(self) -> tuple[str, ...]:
-        return identity_scopes(self.identity)
-
-    def __repr__(self) -> str:
-        return f"IdentityCredentials(scopes={self.scopes!r})"
-
-
-def _store(
-    scope: MutableMapping[str, Any], identity: Identity, verifier: Verifier, source: Literal["header", "cookie"]
-) -> None:
-    scope["user"], scope["auth"] = identity, IdentityCredentials(identity, verifier, source)
-
-
-# -- refusals -------------------------------------------------------------------------------------------------------
-
-
-class Denied(Exception):
-    """A refusal, ready to send: ``status``, ``headers`` (the challenge or ``Retry-After``), the JSON ``body`` and the
-    WebSocket ``close_code``. ``detail`` and ``code`` are ours and safe to show; they never hold the token."""
-
-    def __init__(self, status: int, code: str, detail: str, headers: tuple[tuple[str, str], ...]) -> None:
-        super().__init__(f"{status} {code}: {detail}")
-        self.status = status
-        self.code = code
-        self.detail = detail
-        self.headers = headers
-
-    @property
-    def close_code(self) -> int:
-        return CLOSE_TRY_AGAIN_LATER if self.status == 503 else CLOSE_POLICY_VIOLATION
-
-    @property
-    def body(self) -> bytes:
-        return json.dumps({"detail": self.detail, "code": self.code}, separators=(",", ":")).encode()
-
-
-def _quotable(text: str, limit: int = 200) -> str:
-    return _NOT_QUOTABLE.sub("?", text.replace('"', "'").replace("\\", "/"))[:limit]
-
-
-def _retry_after(exc: KeysUnavailableError) -> str:
-    try:
-        seconds = math.ceil(exc.retry_after)
-    except (TypeError, ValueError, OverflowError):
-        seconds = 30
-    return str(min(max(seconds, 1), 3600))
-
-
-@dataclass(frozen=True, slots=True)
-class Guard:
-    """A condition on a verified identity (a role, a predicate, or both); a refusal is a 403."""
-
-    role: str | None = None
-    predicate: Callable[[Identity], bool] | None = None
-
-    def __post_init__(self) -> None:
-        if self.role is None and self.predicate is None:
-            raise ConfigurationError("require() needs role= or a predicate such as lambda identity: ...")
-        if self.role is not None and (not isinstance(self.role, str) or not self.role.strip()):
-            raise ConfigurationError("role must be a non-empty string")
-        if self.predicate is not None and not callable(self.predicate):
-            raise ConfigurationError("the predicate must be a callable taking the Identity")
-
-    def allows(self, identity: Identity) -> bool:
-        if self.role is not None and self.role not in identity_roles(identity):
-            return False
-        return self.predicate is None or bool(self.predicate(identity))
-
-    @property
-    def description(self) -> str:
-        if self.role is not None and self.predicate is None:
-            return f"the {self.role} role is required"
-        return "this user is not allowed to do this"
 
 
 # -- the authenticator ----------------------------------------------------------------------------------------------
@@ -251,9 +96,9 @@ class Authenticator:
                     "the session_data cookie is a TokenKind.SESSION_COOKIE token: pass cookie=Verifier(..., "
                     "kind=TokenKind.SESSION_COOKIE) to accept it beside bearer access tokens"
                 )
-            if not isinstance(cookie_prefix, str) or not _COOKIE_NAME.fullmatch(cookie_prefix):
+            if not isinstance(cookie_prefix, str) or not COOKIE_NAME.fullmatch(cookie_prefix):
                 raise ConfigurationError("cookie_prefix must be a cookie name such as 'better-auth'")
-        if not isinstance(realm, str) or not realm or len(realm) > 100 or _NOT_QUOTABLE.search(realm):
+        if not isinstance(realm, str) or not realm or len(realm) > 100 or NOT_QUOTABLE.search(realm):
             raise ConfigurationError("realm must be 1 to 100 printable ASCII characters without '\"' or '\\'")
         if on_outcome is not None and not callable(on_outcome):
             raise ConfigurationError("on_outcome must be a callable taking an AuthOutcome")
@@ -318,7 +163,7 @@ class Authenticator:
             if guard is not None:
                 self.authorize(identity, guard, path, fingerprint=fingerprint, source=source)
             report(self.on_outcome, AuthOutcome(OK, 200, path, identity, fingerprint, source))
-        _store(scope, identity, verifier, source)
+        store_identity(scope, identity, verifier, source)
         return identity
 
     def cached_identity(self, scope: MutableMapping[str, Any]) -> Identity | None:
@@ -334,7 +179,7 @@ class Authenticator:
                     return None  # several Authorization headers: authenticate() refuses them
                 header = value
         # "Bearer <token>" as clients send it; any other spelling (case, several spaces) is left to authenticate().
-        if header is None or len(header) > self._max_header_bytes or not header.startswith(_USUAL_BEARER):
+        if header is None or len(header) > self._max_header_bytes or not header.startswith(USUAL_BEARER):
             return None
         token = header[7:].decode("latin-1")
         identity = self.verifier._cached_identity(token)
@@ -345,7 +190,7 @@ class Authenticator:
                 self.on_outcome,
                 AuthOutcome(OK, 200, scope.get("path", ""), identity, token_fingerprint(token), "header"),
             )
-        _store(scope, identity, self.verifier, "header")
+        store_identity(scope, identity, self.verifier, "header")
         return identity
 
     def _verified_here(self, user: Identity, credentials: object) -> bool:
@@ -374,13 +219,8 @@ class Authenticator:
         raise Denied(403, INSUFFICIENT_SCOPE, description, self.challenge(INSUFFICIENT_SCOPE, description))
 
     def challenge(self, error: str | None = None, description: str | None = None) -> tuple[tuple[str, str], ...]:
-        """The ``WWW-Authenticate`` header of a refusal (RFC 6750 section 3), description quoted safely."""
-        value = f'Bearer realm="{self.realm}"'
-        if error is not None:
-            value += f', error="{error}"'
-        if description:
-            value += f', error_description="{_quotable(description)}"'
-        return (("WWW-Authenticate", value),)
+        """The ``WWW-Authenticate`` header of a refusal from this authenticator (RFC 6750 section 3)."""
+        return challenge(self.realm, error, description)
 
     def missing_token(self, path: str) -> Denied:
         report(self.on_outcome, AuthOutcome(MISSING_TOKEN, 401, path))
@@ -396,7 +236,7 @@ class Authenticator:
         logger.warning("keys unavailable, token %s not checked on %r: %s", outcome.fingerprint, outcome.path, exc)
         report(self.on_outcome, outcome)
         detail = "authentication is temporarily unavailable, retry later"
-        return Denied(503, exc.code, detail, (("Retry-After", _retry_after(exc)),))
+        return Denied(503, exc.code, detail, (("Retry-After", retry_after(exc)),))
 
     # -- token extraction -----------------------------------------------------------------------------------------
 
@@ -411,73 +251,3 @@ class Authenticator:
             if token is not None:
                 return token, self.cookie_verifier, "cookie"
         return None
-
-
-def bearer_token(headers: list[tuple[bytes, bytes]], max_bytes: int) -> str | None:
-    """The token of the request's ``Authorization: Bearer`` header, ``None`` if it has no such header."""
-    values = [value for name, value in headers if name == b"authorization"]
-    if not values:
-        return None
-    if len(values) > 1:
-        raise MalformedTokenError("the request has more than one Authorization header", code="malformed_authorization")
-    if len(values[0]) > max_bytes:
-        raise MalformedTokenError(
-            "the Authorization header is larger than this service accepts", code="token_too_large"
-        )
-    text = values[0].decode("latin-1")  # never fails; bytes outside ASCII are then refused by the patterns
-    match = _BEARER.fullmatch(text)
-    if match is not None:  # the usual case, settled in one match; anything else is judged step by step below
-        return match.group(1)
-    scheme = _SCHEME.match(text)
-    if scheme is None:
-        raise MalformedTokenError(
-            "the Authorization header is not of the form '<scheme> <credentials>'", code="malformed_authorization"
-        )
-    if scheme.group(1).lower() != "bearer":
-        return None  # another scheme carries no bearer token (RFC 6750 section 3.1: answered without an error code)
-    raise MalformedTokenError(
-        "the Authorization header must be exactly 'Bearer <token>'", code="malformed_authorization"
-    )
-
-
-def _cookies(headers: list[tuple[bytes, bytes]], wanted: tuple[str, ...]) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for name, value in headers:
-        if name != b"cookie":
-            continue  # HTTP/2 may send several cookie headers; each is parsed the same way
-        for pair in value.decode("latin-1").split(";"):
-            key, sep, item = pair.partition("=")
-            key = key.strip(" \t")
-            if sep and key.startswith(wanted):
-                found.setdefault(key, []).append(item.strip(" \t"))
-    return found
-
-
-def _single(found: Mapping[str, list[str]], name: str) -> str:
-    values = found[name]
-    if len(values) > 1:
-        # Two cookies of one name (e.g. one tossed in from a sibling subdomain): refuse rather than pick one.
-        raise MalformedTokenError(f"the request has more than one {name} cookie", code="malformed_cookie")
-    return values[0]
-
-
-def _chunk_index(name: str, base: str) -> int | None:
-    suffix = name[len(base) + 1 :] if name.startswith(base + ".") else ""
-    if not suffix.isascii() or not suffix.isdigit() or (suffix != "0" and suffix.startswith("0")):
-        return None
-    index = int(suffix)
-    return index if index < MAX_COOKIE_CHUNKS else None
-
-
-def session_cookie(headers: list[tuple[bytes, bytes]], names: tuple[str, ...]) -> str | None:
-    """The ``session_data`` cookie's value under the first of ``names`` present, chunks reassembled."""
-    found = _cookies(headers, names)
-    for base in names:
-        if base in found and _single(found, base):
-            return _single(found, base)
-        chunks = {index: name for name in found if (index := _chunk_index(name, base)) is not None}
-        if chunks:
-            if sorted(chunks) != list(range(len(chunks))):
-                raise MalformedTokenError(f"the {base} cookie's chunks are incomplete", code="malformed_cookie")
-            return "".join(_single(found, chunks[index]) for index in range(len(chunks)))
-    return None

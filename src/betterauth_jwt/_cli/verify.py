@@ -1,0 +1,140 @@
+"""``betterauth-jwt verify``: build a :class:`Verifier` from the options, verify a token, show the identity or why not."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, TextIO
+
+from .._errors import ConfigurationError, InvalidTokenError, KeysUnavailableError
+from .._kinds.identity import Identity, TokenKind
+from .._logging import token_fingerprint
+from .explain import explain
+from .output import Output, report_rejection
+from .parser import EXIT_KEYS_UNAVAILABLE, EXIT_OK, UsageError, read_token
+from .recognise import redact, relative, utc
+
+
+def _secret(args: argparse.Namespace, environ: Mapping[str, str]) -> str | None:
+    if args.secret_env:
+        value = environ.get(args.secret_env)
+        if not value:
+            raise UsageError(f"the environment variable {args.secret_env} is not set or empty")
+        return value
+    if args.secret_prompt:
+        if not sys.stdin.isatty() and args.token == "-":
+            raise UsageError("--secret-prompt needs a terminal; with the token on standard input use --secret-env")
+        value = getpass.getpass("Better Auth secret (hidden): ")
+        if not value:
+            raise UsageError("no secret entered")
+        return value
+    return None
+
+
+def build_verifier(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
+    """The :class:`Verifier` the options describe; :class:`UsageError` when they do not describe one."""
+    from .._keys.fixed import KeyProvider, SharedSecret
+    from .._verifier import Verifier
+
+    kind = TokenKind.SESSION_COOKIE if args.kind == "session-cookie" else TokenKind.ACCESS
+    secret = _secret(args, environ)
+    if secret is None and not args.jwks and not args.base_url:
+        raise UsageError("say where the keys come from: --jwks URL, --base-url URL or --secret-env VAR")
+    if secret is not None and args.jwks:
+        raise UsageError("--jwks and a secret exclude each other: a token is signed with one or the other")
+    options: dict[str, Any] = {"kind": kind, "leeway": args.leeway}
+    if args.issuer:
+        options["issuer"] = args.issuer
+    if args.audience:
+        options["audience"] = args.audience
+    elif args.issuer and kind is TokenKind.ACCESS:
+        options["audience"] = args.issuer  # Better Auth sets aud = iss = the origin unless configured otherwise
+    try:
+        if args.base_url:
+            if secret is None and args.allow_insecure_http:
+                options["jwks_options"] = {"allow_insecure_http": True}
+            return Verifier.for_better_auth(args.base_url, secret=secret, jwks_url=args.jwks, **options)
+        keys: KeyProvider
+        if secret is not None:
+            keys = SharedSecret(secret)
+        else:
+            from .._keys.remote import RemoteJWKS
+
+            keys = RemoteJWKS(args.jwks, allow_insecure_http=args.allow_insecure_http)
+        if kind is TokenKind.ACCESS and "issuer" not in options:
+            raise UsageError("access tokens are checked against an issuer: add --issuer (or use --base-url)")
+        return Verifier(keys, **options)
+    except ConfigurationError as exc:
+        raise UsageError(exc.description) from None
+
+
+def _identity_data(identity: Identity) -> dict[str, Any]:
+    return {
+        "user_id": identity.user_id,
+        "kind": identity.kind.value,
+        "email": identity.email,
+        "name": identity.name,
+        "email_verified": identity.email_verified,
+        "image": identity.image,
+        "session_id": identity.session_id,
+        "issued_at": identity.issued_at.isoformat(),
+        "expires_at": identity.expires_at.isoformat(),
+    }
+
+
+def _plain(value: Any) -> Any:
+    """Identity claims are frozen (mapping proxies, tuples); JSON wants dicts and lists."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _close(keys: object) -> None:
+    close = getattr(keys, "close", None)
+    if callable(close):
+        close()
+
+
+def cmd_verify(
+    args: argparse.Namespace, stdin: TextIO, out: Output, clock: Callable[[], float], environ: Mapping[str, str]
+) -> int:
+    token = read_token(args.token, stdin)
+    verifier = build_verifier(args, environ)
+    try:
+        identity = verifier.verify(token)
+    except InvalidTokenError as exc:
+        return report_rejection(out, exc, token, verified=True)
+    except KeysUnavailableError as exc:
+        return _report_outage(out, exc)
+    finally:
+        _close(verifier.keys)
+    claims = redact(_plain(identity.claims))
+    data = _identity_data(identity)
+    if out.as_json:
+        out.document({"valid": True, "fingerprint": token_fingerprint(token), "identity": data, "claims": claims})
+        return EXIT_OK
+    now = clock()
+    label = "session cookie" if identity.kind is TokenKind.SESSION_COOKIE else "access token"
+    out.line(f"VALID {label}: signature and claims verified")
+    for name, value in data.items():
+        if value is not None and name not in ("issued_at", "expires_at", "kind"):
+            out.line(f"{name + ':':<16}{value}")
+    for label, when in (("issued at:", identity.issued_at), ("expires:", identity.expires_at)):
+        out.line(f"{label:<16}{utc(when.timestamp())} ({relative(when.timestamp(), now)})")
+    out.block("claims", claims)
+    return EXIT_OK
+
+
+def _report_outage(out: Output, exc: KeysUnavailableError) -> int:
+    if out.as_json:
+        out.document(
+            {"valid": None, "code": exc.code, "description": exc.description, "explanation": explain(exc.code)}
+        )
+    else:
+        out.line(f"KEYS UNAVAILABLE: {exc.description}")
+        out.line(f"why: {explain(exc.code)}")
+    return EXIT_KEYS_UNAVAILABLE
