@@ -102,7 +102,7 @@ class SessionVerifier:
         self.cache_ttl = float(cache_ttl)
         self.max_cookie_bytes = max_cookie_bytes
         self._clock = clock
-        self._cache = VerifiedTokenCache(cache_size if cache_ttl > 0 else 0)
+        self._cache: VerifiedTokenCache[Identity] = VerifiedTokenCache(cache_size if cache_ttl > 0 else 0)
         self._lookups = 0
 
     def __repr__(self) -> str:

@@ -6,17 +6,15 @@ its cookie is valid, forged or expired, and learns nothing about it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from .._kinds.identity import Identity
 from .._session_verifier import SessionVerifier
-from .authenticator import session_cookie
+from .credentials import RawHeaders, session_cookie
 
 __all__ = ["averify_session_request", "session_request_cookie", "verify_session_request"]
 
 
 def session_request_cookie(
-    sessions: SessionVerifier, method: str, headers: Iterable[tuple[bytes, bytes]], *, websocket: bool = False
+    sessions: SessionVerifier, method: str, headers: RawHeaders, *, websocket: bool = False
 ) -> str | None:
     """The session cookie of a request (``None`` without one), after ``sessions.csrf`` accepted the request; raises
     :class:`CrossSiteRequestError` (403) or, for two cookies of one name, :class:`MalformedTokenError` (401)."""
@@ -28,7 +26,7 @@ def session_request_cookie(
 
 
 def verify_session_request(
-    sessions: SessionVerifier, method: str, headers: Iterable[tuple[bytes, bytes]], *, websocket: bool = False
+    sessions: SessionVerifier, method: str, headers: RawHeaders, *, websocket: bool = False
 ) -> Identity | None:
     """The identity of a request's session cookie, ``None`` without one (blocking store lookup)."""
     cookie = session_request_cookie(sessions, method, headers, websocket=websocket)
@@ -36,7 +34,7 @@ def verify_session_request(
 
 
 async def averify_session_request(
-    sessions: SessionVerifier, method: str, headers: Iterable[tuple[bytes, bytes]], *, websocket: bool = False
+    sessions: SessionVerifier, method: str, headers: RawHeaders, *, websocket: bool = False
 ) -> Identity | None:
     """Like :func:`verify_session_request`, without blocking the event loop."""
     cookie = session_request_cookie(sessions, method, headers, websocket=websocket)
