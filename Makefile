@@ -1,7 +1,7 @@
 # Every target creates the virtual environment it needs; `make test` is what CI runs (.ci/run calls it).
 VENV ?= .venv
 PY := $(VENV)/bin/python
-NPM_PROJECTS := tests/interop/betterauth tests/interop/oauth examples/nextjs_frontend
+NPM_PROJECTS := tests/interop/betterauth tests/interop/oauth tests/interop/sessions examples/nextjs_frontend
 LINT_PATHS := $(wildcard src tests examples/fastapi_todo benchmarks scripts fuzz)
 
 .PHONY: venv node-deps lint typecheck pytest test demo demo-secret bench bench-smoke docs fixtures fuzz forgery-long clean
