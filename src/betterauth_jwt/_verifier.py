@@ -16,9 +16,10 @@ from ._jose import algorithms as algs
 from ._jose.jwk import VerificationKey
 from ._jose.token import DEFAULT_MAX_TOKEN_BYTES, ParsedToken, parse_token
 from ._keys.better_auth import better_auth_origin, jwks_url, oauth_issuer
-from ._keys.fixed import KeyProvider, SharedSecret
+from ._keys.fixed import KeyProvider, SharedSecret, raw_secrets
 from ._kinds.access import AccessProfile
 from ._kinds.claims import Profile
+from ._kinds.cookie_cache import CookieCacheFormats
 from ._kinds.identity import Identity, TokenKind
 from ._kinds.oauth import AccessGrant, OAuthProfile, parse_scope
 from ._kinds.session_cache import SessionCacheProfile
@@ -198,6 +199,22 @@ class Verifier(TokenPipeline[Identity]):
         self.kind = kind
         self.issuer = issuer
         self.audiences = audiences
+        # The cookie cache's compact and jwe strategies are not JWS: with the secret, they are read beside it.
+        self._cookie_formats = (
+            CookieCacheFormats(raw_secrets(keys), leeway=leeway, max_bytes=max_token_bytes)
+            if kind is TokenKind.SESSION_COOKIE and isinstance(keys, SharedSecret)
+            else None
+        )
+
+    def verify(self, token: str) -> Identity:
+        if self._cookie_formats is not None and self._cookie_formats.recognises(token):
+            return self._cookie_formats.verify(token, self._clock())[0]
+        return super().verify(token)
+
+    async def averify(self, token: str) -> Identity:
+        if self._cookie_formats is not None and self._cookie_formats.recognises(token):
+            return self._cookie_formats.verify(token, self._clock())[0]
+        return await super().averify(token)
 
     @classmethod
     def for_better_auth(
