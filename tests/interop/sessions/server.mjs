@@ -5,6 +5,7 @@
 //   BA_DATABASE_URL        PostgreSQL URL (the `pg` driver); Better Auth's migrations are run on it at start
 //   BA_REDIS_URL           optional: Redis URL for secondaryStorage (sessions then live only in Redis)
 //   BA_SESSION_EXPIRES_IN  optional: session.expiresIn in seconds (default Better Auth's 7 days)
+//   BA_COOKIE_CACHE        optional: session.cookieCache strategy ("compact", "jwt" or "jwe"; maxAge 300)
 //   PORT                   port on 127.0.0.1 (0 = let the OS pick; the chosen port is printed)
 //   BETTER_AUTH_SECRET     the secret (test-only value from the Python side)
 //
@@ -21,6 +22,7 @@ const secret = process.env.BETTER_AUTH_SECRET;
 const databaseUrl = process.env.BA_DATABASE_URL;
 const redisUrl = process.env.BA_REDIS_URL;
 const expiresIn = process.env.BA_SESSION_EXPIRES_IN ? Number(process.env.BA_SESSION_EXPIRES_IN) : undefined;
+const cookieCache = process.env.BA_COOKIE_CACHE;
 if (!secret || !databaseUrl) {
   console.error("BETTER_AUTH_SECRET and BA_DATABASE_URL are required");
   process.exit(2);
@@ -59,7 +61,10 @@ server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", async () => {
       level: "warn",
       log: (level, message, ...args) => console.error(`[better-auth ${level}]`, message, ...args),
     },
-    session: expiresIn ? { expiresIn, updateAge: Math.max(1, Math.floor(expiresIn / 2)) } : {},
+    session: {
+      ...(expiresIn ? { expiresIn, updateAge: Math.max(1, Math.floor(expiresIn / 2)) } : {}),
+      ...(cookieCache ? { cookieCache: { enabled: true, strategy: cookieCache, maxAge: 300 } } : {}),
+    },
     ...(redis ? { secondaryStorage: redis.storage } : {}),
     plugins: [bearer(), admin()],
   };

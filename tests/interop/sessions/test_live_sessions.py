@@ -18,7 +18,9 @@ from betterauth_jwt import (
     MalformedTokenError,
     SessionRejectedError,
     SessionVerifier,
+    SharedSecret,
     TokenKind,
+    Verifier,
 )
 from betterauth_jwt._web.sessions import verify_session_request
 from tests.interop.harness import SESSION_TOKEN_COOKIE, TEST_SECRET, Session, sign_in, sign_up
@@ -145,3 +147,26 @@ def test_an_expired_session_is_refused(
                 # SQL: the row is still there, past expiresAt; Redis: its TTL removed the key; remote: Better Auth
                 # answers null
                 assert refused.value.code in ("session_expired", "session_not_found")
+
+
+@pytest.mark.parametrize("strategy", ["compact", "jwe", "jwt"])
+def test_the_cookie_cache_of_each_strategy_verifies(
+    strategy: str, sessions_node_project: None, interop_redis_url: str
+) -> None:
+    with (
+        deploy("postgres", interop_redis_url, BA_COOKIE_CACHE=strategy) as deployment,
+        sign_up(deployment.server.base_url, new_email(), PASSWORD, "Zoë") as user,
+    ):
+        body, _, _ = user.get_session()  # sets the session_data cookie
+        cookie = user.session_data_cookie()
+        assert cookie is not None
+        assert body is not None
+        verifier = Verifier(SharedSecret(TEST_SECRET), kind=TokenKind.SESSION_COOKIE)
+        identity = verifier.verify(cookie)
+        assert identity.kind is TokenKind.SESSION_COOKIE
+        assert (identity.user_id, identity.name) == (user.user["id"], "Zoë")
+        assert identity.session_id == body["session"]["id"]
+        with pytest.raises(InvalidTokenError):
+            Verifier(
+                SharedSecret("another-secret-another-secret-another-secret"), kind=TokenKind.SESSION_COOKIE
+            ).verify(cookie)
