@@ -24,8 +24,9 @@ EXPLANATIONS: dict[str, str] = {
         "header instead."
     ),
     "encrypted_token": (
-        "The token is encrypted (JWE): Better Auth's cookieCache strategy 'jwe'. Only signed tokens can be verified: "
-        "use cookieCache strategy 'jwt', or send a JWT-plugin access token."
+        "The token is encrypted (JWE) and this verifier cannot read it: Better Auth's cookieCache strategy 'jwe' is "
+        "decrypted only by Verifier(SharedSecret(secret), kind=TokenKind.SESSION_COOKIE); anything else encrypted is "
+        "refused. Send a JWT-plugin access token to other verifiers."
     ),
     "malformed_authorization": (
         "The Authorization header is not exactly 'Bearer <token>': two headers, two tokens, a comma, quotes or stray "
