@@ -113,11 +113,7 @@ class SessionVerifier:
     def verify(self, cookie_value: str) -> Identity:
         """The identity of a session cookie value (URL-encoded or not); raise :class:`InvalidTokenError` (401) or
         :class:`StoreUnavailableError` (503). Blocking: for sync frameworks (Flask, Django)."""
-        now = self._clock()
-        cached = self._cache.get(cookie_value, now, 0)
-        if cached is not None:
-            return cached
-        flow = self._flow(cookie_value, now)
+        flow = self._flow(cookie_value)
         try:
             operation = next(flow)
             while True:
@@ -133,11 +129,7 @@ class SessionVerifier:
 
     async def averify(self, cookie_value: str) -> Identity:
         """Like :meth:`verify`; the store is read without blocking the event loop."""
-        now = self._clock()
-        cached = self._cache.get(cookie_value, now, 0)
-        if cached is not None:
-            return cached
-        flow = self._flow(cookie_value, now)
+        flow = self._flow(cookie_value)
         try:
             operation = next(flow)
             while True:
@@ -151,7 +143,12 @@ class SessionVerifier:
             identity: Identity = finished.value
             return identity
 
-    def _flow(self, cookie_value: str, now: float) -> Generator[object, object, Identity]:
+    def _flow(self, cookie_value: str) -> Generator[object, object, Identity]:
+        """Everything but the store's I/O, which it yields: cache, parse, signature, lookup, judgement."""
+        now = self._clock()
+        cached = self._cache.get(cookie_value, now, 0)
+        if cached is not None:
+            return cached
         token, value, signature = parse_session_cookie(cookie_value, self.max_cookie_bytes)
         fingerprint = token_fingerprint(token)
         try:
