@@ -52,6 +52,13 @@ def sign(token: str, secret: str = SECRET) -> str:
     return f"{token}.{base64.b64encode(mac).decode()}"
 
 
+def tampered(signed: str) -> str:
+    """The signed value with one bit of its signature flipped, still well-formed, URL-encoded."""
+    token, _, signature = signed.rpartition(".")
+    raw = base64.b64decode(signature)
+    return quote(f"{token}.{base64.b64encode(bytes([raw[0] ^ 1]) + raw[1:]).decode()}", safe="")
+
+
 def cookie_value(token: str, secret: str = SECRET) -> str:
     """The cookie as the browser sends it: URL-encoded, as Better Auth's Set-Cookie writes it."""
     return quote(sign(token, secret), safe="")
