@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SqlSessionStore"]
 
+DEFAULT_TIMEOUT = 5.0
+
 # Better Auth's field names (keys) and default column names (values), from its schema (getMigrations()).
 SESSION_FIELDS = ("id", "token", "expiresAt", "userId", "createdAt", "updatedAt", "ipAddress", "userAgent")
 USER_FIELDS = ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt")
@@ -59,7 +61,10 @@ class SqlSessionStore:
       a field that is not one of Better Auth's adds a column (an ``additionalFields`` entry) to ``identity.claims``.
     - ``admin=False``: set it with Better Auth's admin plugin: its ``role``, ``banned``, ``banExpires`` columns are
       read and a banned user is refused until ``banExpires`` (Better Auth also deletes their sessions).
-    - ``engine_options``: keyword arguments for ``create_engine`` / ``create_async_engine`` (pool size, ``connect_args``).
+    - ``timeout=5``: seconds to wait for a pooled connection, to connect, and (PostgreSQL) for the query; a database
+      that does not answer in time is an outage (503), not a hung request.
+    - ``engine_options``: keyword arguments for ``create_engine`` / ``create_async_engine`` (pool size,
+      ``connect_args``); they win over what ``timeout`` sets.
     """
 
     def __init__(
@@ -74,6 +79,7 @@ class SqlSessionStore:
         session_fields: Mapping[str, str] | None = None,
         user_fields: Mapping[str, str] | None = None,
         admin: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
         engine_options: Mapping[str, Any] | None = None,
     ) -> None:
         try:
@@ -94,6 +100,9 @@ class SqlSessionStore:
             self._async_url = parsed.set(drivername=_ASYNC_DRIVER.get(driver, driver))
         self._engine, self._async_engine = engine, async_engine
         self._owns_engine, self._owns_async_engine = engine is None, async_engine is None
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0.1 <= timeout <= 300:
+            raise ConfigurationError("SqlSessionStore timeout must be between 0.1 and 300 seconds")
+        self.timeout = float(timeout)
         self._engine_options = dict(engine_options or {})
         self._engine_lock = threading.Lock()
         self._label = self._sync_url.render_as_string(hide_password=True) if self._sync_url is not None else "<engine>"
@@ -176,7 +185,12 @@ class SqlSessionStore:
         if url is None:
             raise ConfigurationError("SqlSessionStore was given only an engine of the other kind; pass url= as well")
         try:
-            return factory(url, pool_pre_ping=True, **self._engine_options)
+            options = {
+                "pool_pre_ping": True,
+                "pool_timeout": self.timeout,
+                "connect_args": _timeouts(url, self.timeout),
+            }
+            return factory(url, **{**options, **self._engine_options})
         except ImportError as exc:  # the driver, or greenlet for SQLAlchemy's asyncio
             raise missing_extra(f"SqlSessionStore ({url.drivername})", exc.name or "its database driver") from None
 
@@ -191,6 +205,18 @@ class SqlSessionStore:
         if self._owns_async_engine and self._async_engine is not None:
             await self._async_engine.dispose()
             self._async_engine = None
+
+
+def _timeouts(url: Any, seconds: float) -> dict[str, Any]:
+    """The drivers' own timeout arguments: connecting, and for PostgreSQL each statement (server side)."""
+    driver = url.drivername
+    if driver in ("postgresql+psycopg", "postgresql+psycopg2"):
+        return {"connect_timeout": max(1, round(seconds)), "options": f"-c statement_timeout={round(seconds * 1000)}"}
+    if driver == "postgresql+asyncpg":
+        return {"timeout": seconds, "command_timeout": seconds}
+    if driver.startswith("sqlite"):
+        return {"timeout": seconds}  # how long to wait for a lock held by a writer (Better Auth itself)
+    return {}
 
 
 def _columns(option: str, fields: Sequence[str], renames: Mapping[str, str] | None) -> dict[str, str]:
