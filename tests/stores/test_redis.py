@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -135,3 +136,17 @@ def test_configuration_is_checked_at_construction() -> None:
     with pytest.raises(ConfigurationError):
         RedisSessionStore("redis://cache", timeout=0)
     assert "hunter2" not in repr(RedisSessionStore("redis://user:hunter2@cache:6379/0"))
+
+
+def test_one_store_serves_several_event_loops(kv: redis.Redis, redis_url: str) -> None:
+    # asyncio.run twice (scripts, Django's async views under WSGI): each loop gets its own async client.
+    row = put(kv, Row())
+    sessions = verifier(RedisSessionStore(redis_url))
+
+    async def twice() -> None:
+        assert (await sessions.averify(row.cookie())).user_id == row.user_id
+        assert (await sessions.averify(row.cookie())).user_id == row.user_id
+        await sessions.aclose()  # this loop's client
+
+    asyncio.run(twice())
+    asyncio.run(twice())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from pathlib import Path
@@ -226,3 +227,18 @@ def test_drivers_are_derived_from_the_url() -> None:
     sqlite = SqlSessionStore("sqlite:///auth.db")
     assert sqlite._async_url is not None
     assert sqlite._async_url.drivername == "sqlite+aiosqlite"
+
+
+def test_one_store_serves_several_event_loops(database: Database) -> None:
+    # asyncio.run twice (scripts, Django's async views under WSGI): each loop gets its own async engine.
+    row = database.insert(Row())
+    sessions = verifier(database.store())
+
+    async def twice() -> None:
+        assert (await sessions.averify(row.cookie())).user_id == row.user_id
+        assert (await sessions.averify(row.cookie())).user_id == row.user_id
+        await sessions.aclose()
+        await asyncio.sleep(0.05)  # aiosqlite's worker threads report to this loop while it is open
+
+    asyncio.run(twice())
+    asyncio.run(twice())

@@ -9,14 +9,18 @@ flows work the same way).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+import asyncio
+import threading
+import weakref
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from .._errors import ConfigurationError, StoreUnavailableError
 
 __all__ = [
+    "PerLoop",
     "SessionRecord",
     "SessionStore",
     "SignedCookie",
@@ -79,6 +83,36 @@ class SessionStore(Protocol):
     def close(self) -> None: ...
 
     async def aclose(self) -> None: ...
+
+
+_Client = TypeVar("_Client")
+
+
+class PerLoop(Generic[_Client]):
+    """One async client (engine, connection pool) per event loop, made when a loop first needs one.
+
+    Async drivers tie their connections to the loop that opened them; an application has one loop, but Django's async
+    views under WSGI, test suites and scripts calling ``asyncio.run`` twice do not. A loop that ends takes its client
+    with it (weak keys); :meth:`pop` hands the current loop's client back for closing.
+    """
+
+    def __init__(self, make: Callable[[], _Client]) -> None:
+        self._make = make
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Client] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def get(self) -> _Client:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(loop)
+                if client is None:
+                    client = self._clients[loop] = self._make()
+        return client
+
+    def pop(self) -> _Client | None:
+        return self._clients.pop(asyncio.get_running_loop(), None)
 
 
 def missing_extra(store: str, module: str) -> ConfigurationError:

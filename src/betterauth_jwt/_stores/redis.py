@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .._errors import ConfigurationError, StoreUnavailableError
 from .._jose.json import JSONError, loads_strict
-from .base import SignedCookie, StoreLookup, invalid_data, missing_extra, record_from_documents
+from .base import PerLoop, SignedCookie, StoreLookup, invalid_data, missing_extra, record_from_documents
 
 if TYPE_CHECKING:
     import redis
@@ -77,10 +77,12 @@ class RedisSessionStore:
         if not 1024 <= max_value_bytes <= 16 * 1024 * 1024:
             raise ConfigurationError("max_value_bytes must be between 1024 and 16777216")
         options: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
-        self._owns_client, self._owns_async_client = client is None, async_client is None
+        self._owns_client = client is None
         # Clients connect lazily, on their first command: building them here does no I/O.
         self._client = client or redis_module.Redis.from_url(str(url), **options)
-        self._async_client = async_client or redis_asyncio.Redis.from_url(str(url), **options)
+        # An async client is tied to the event loop that first used it: one per loop, unless one is given.
+        self._async_client = async_client
+        self._async_clients = PerLoop(lambda: redis_asyncio.Redis.from_url(str(url), **options))
         self.key_prefix = key_prefix
         self.max_value_bytes = max_value_bytes
         self._label = "<client>" if url is None else _without_password(url)
@@ -129,7 +131,8 @@ class RedisSessionStore:
 
         get = cast(_Get, operation)
         try:
-            return await self._async_client.get(get.key)
+            client = self._async_client or self._async_clients.get()
+            return await client.get(get.key)
         except RedisError as exc:
             raise _unavailable(exc, get) from None
 
@@ -138,9 +141,11 @@ class RedisSessionStore:
             self._client.close()
 
     async def aclose(self) -> None:
+        """Close the clients created here: the sync one, and the async one of the running event loop."""
         self.close()
-        if self._owns_async_client:
-            await self._async_client.aclose()
+        client = self._async_clients.pop()
+        if client is not None:
+            await client.aclose()
 
 
 def _revoked_before(marker: object) -> datetime | None:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from .._errors import ConfigurationError, StoreUnavailableError
-from .base import SignedCookie, StoreLookup, invalid_data, missing_extra, parse_bool, record_from_documents
+from .base import PerLoop, SignedCookie, StoreLookup, invalid_data, missing_extra, parse_bool, record_from_documents
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -99,7 +99,9 @@ class SqlSessionStore:
             self._sync_url = parsed.set(drivername=_SYNC_DRIVER.get(driver, driver))
             self._async_url = parsed.set(drivername=_ASYNC_DRIVER.get(driver, driver))
         self._engine, self._async_engine = engine, async_engine
-        self._owns_engine, self._owns_async_engine = engine is None, async_engine is None
+        self._owns_engine = engine is None
+        # An async engine's connections belong to the event loop that opened them: one per loop, unless one is given.
+        self._async_engines = PerLoop(self._create_async_engine)
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0.1 <= timeout <= 300:
             raise ConfigurationError("SqlSessionStore timeout must be between 0.1 and 300 seconds")
         self.timeout = float(timeout)
@@ -171,22 +173,23 @@ class SqlSessionStore:
         return engine
 
     def _asynchronous_engine(self) -> AsyncEngine:
-        engine = self._async_engine
-        if engine is None:
-            from sqlalchemy.ext.asyncio import create_async_engine
+        return self._async_engine or self._async_engines.get()
 
-            with self._engine_lock:
-                if self._async_engine is None:
-                    self._async_engine = self._create(create_async_engine, self._async_url)
-                engine = self._async_engine
+    def _create_async_engine(self) -> AsyncEngine:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine: AsyncEngine = self._create(create_async_engine, self._async_url)
         return engine
 
     def _create(self, factory: Any, url: Any) -> Any:
         if url is None:
             raise ConfigurationError("SqlSessionStore was given only an engine of the other kind; pass url= as well")
         try:
+            # One round trip per lookup: autocommit, so no BEGIN before the SELECT and no ROLLBACK after it (a single
+            # read needs no transaction), and no pool_pre_ping. A connection the server dropped fails one lookup (503)
+            # and the pool replaces it.
             options = {
-                "pool_pre_ping": True,
+                "isolation_level": "AUTOCOMMIT",
                 "pool_timeout": self.timeout,
                 "connect_args": _timeouts(url, self.timeout),
             }
@@ -201,10 +204,11 @@ class SqlSessionStore:
             self._engine = None
 
     async def aclose(self) -> None:
+        """Dispose of the engines created here: the sync one, and the async one of the running event loop."""
         self.close()
-        if self._owns_async_engine and self._async_engine is not None:
-            await self._async_engine.dispose()
-            self._async_engine = None
+        engine = self._async_engines.pop()
+        if engine is not None:
+            await engine.dispose()
 
 
 def _timeouts(url: Any, seconds: float) -> dict[str, Any]:
