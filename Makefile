@@ -47,11 +47,13 @@ bench: venv
 	$(PY) -m benchmarks.micro
 	$(PY) -m benchmarks.memory
 	$(PY) -m benchmarks.http_bench
+	$(PY) -m benchmarks.sessions
 
 bench-smoke: venv
 	$(PY) -m benchmarks.micro --smoke
 	$(PY) -m benchmarks.memory --smoke
 	$(PY) -m benchmarks.http_bench --smoke
+	$(PY) -m benchmarks.sessions --smoke
 
 # The user documentation (docs/, mkdocs.yml) into site/; strict: a broken link or anchor fails the build.
 docs: venv
