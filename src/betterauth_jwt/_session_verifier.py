@@ -146,9 +146,10 @@ class SessionVerifier:
     def _flow(self, cookie_value: str) -> Generator[object, object, Identity]:
         """Everything but the store's I/O, which it yields: cache, parse, signature, lookup, judgement."""
         now = self._clock()
-        cached = self._cache.get(cookie_value, now, 0)
-        if cached is not None:
-            return cached
+        if type(cookie_value) is str and len(cookie_value) <= self.max_cookie_bytes:  # the size cap before any hashing
+            cached = self._cache.get(cookie_value, now, 0)
+            if cached is not None:
+                return cached
         token, value, signature = parse_session_cookie(cookie_value, self.max_cookie_bytes)
         fingerprint = token_fingerprint(token)
         try:
