@@ -246,3 +246,20 @@ def test_configuration_is_checked_at_construction() -> None:
 def test_the_jwt_verifier_refuses_the_session_kind() -> None:
     with pytest.raises(ConfigurationError):
         Verifier(SharedSecret(SECRET), kind=TokenKind.SESSION)
+
+
+def test_each_kind_refuses_the_others_credentials() -> None:
+    from betterauth_jwt.testing import TokenFactory
+
+    factory = TokenFactory("HS256", secret=SECRET)
+    row = Row()
+    store = MemoryStore(row)
+    for jwt in (factory.access_token("u1"), factory.session_cookie(user_id="u1")):
+        with pytest.raises(MalformedTokenError):
+            sessions(store).verify(jwt)  # a JWT is never a session cookie
+    assert store.asked == []
+    for kind in (TokenKind.ACCESS, TokenKind.SESSION_COOKIE):
+        jwt_verifier = Verifier(SharedSecret(SECRET), issuer=factory.issuer, audience=factory.audience, kind=kind)
+        with pytest.raises(MalformedTokenError) as refused:
+            jwt_verifier.verify(row.cookie())  # nor a session cookie a JWT
+        assert refused.value.code == "not_a_jwt"
