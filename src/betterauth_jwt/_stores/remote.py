@@ -20,7 +20,7 @@ from .._errors import ConfigurationError, StoreUnavailableError
 from .._jose.json import JSONError, loads_strict
 from .._keys.fetch import _is_loopback as is_loopback
 from .._keys.fetch import default_ssl_context
-from .base import SignedCookie, StoreLookup, invalid_data, record_from_documents
+from .base import PerLoop, SignedCookie, StoreLookup, invalid_data, record_from_documents
 
 if TYPE_CHECKING:
     import httpx
@@ -93,9 +93,11 @@ class RemoteSessionStore:
         self.max_response_bytes = max_response_bytes
         self._timeouts = httpx.Timeout(self.timeout)
         own: dict[str, Any] = {"timeout": self._timeouts, "follow_redirects": False, "verify": default_ssl_context()}
-        self._owns_client, self._owns_async_client = client is None, async_client is None
+        self._owns_client = client is None
         self._client = client if client is not None else httpx.Client(**own)
-        self._async_client = async_client if async_client is not None else httpx.AsyncClient(**own)
+        # Keep-alive connections belong to the event loop that opened them: one async client per loop, unless given.
+        self._async_client = async_client
+        self._async_clients = PerLoop(lambda: httpx.AsyncClient(**own))
 
     def __repr__(self) -> str:
         return f"RemoteSessionStore({self.url!r})"
@@ -144,9 +146,8 @@ class RemoteSessionStore:
         call = cast(_Call, operation)
         body = _Body(self.max_response_bytes, self.timeout)
         try:
-            async with self._async_client.stream(
-                "GET", self.url, headers=_headers(call), follow_redirects=False
-            ) as response:
+            client = self._async_client or self._async_clients.get()
+            async with client.stream("GET", self.url, headers=_headers(call), follow_redirects=False) as response:
                 async for chunk in response.aiter_bytes():
                     body.add(chunk)
         except httpx.HTTPError as exc:
@@ -159,8 +160,9 @@ class RemoteSessionStore:
 
     async def aclose(self) -> None:
         self.close()
-        if self._owns_async_client:
-            await self._async_client.aclose()
+        client = self._async_clients.pop()  # the running loop's
+        if client is not None:
+            await client.aclose()
 
 
 class _Body:
