@@ -113,3 +113,15 @@ def test_sessions_benchmark_runs_and_counts_round_trips(tmp_path: Path) -> None:
     assert rows["session, SQLite, async"][2] == 1
     assert rows["session, Redis, async"][2] == 2
     assert rows["session, SQLite, sync, cache_ttl=5"][2] < 0.1
+
+
+def test_oauth_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
+    done = _run("benchmarks.oauth_bench", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "oauth.json").read_text())
+    assert result["smoke"] is True
+    assert set(result["results"]) == {"EdDSA", "ES256", "RS256"}
+    for measured in result["results"].values():
+        assert set(measured["oauth_over_first_party"]) == {"cold, cache_size=0", "cold, default cache", "cache hit"}
+        assert all(ratio > 0 for ratio in measured["oauth_over_first_party"].values())
+    assert "OAuth / first-party" in done.stdout

@@ -32,6 +32,7 @@ from ._kinds.identity import Identity, TokenKind
 from ._kinds.oauth import AccessGrant
 from ._logging import token_fingerprint
 from ._session_verifier import SessionVerifier
+from ._stores.introspection import TokenIntrospection
 from ._stores.redis import RedisSessionStore
 from ._stores.remote import RemoteSessionStore
 from ._stores.sql import SqlSessionStore
@@ -71,6 +72,7 @@ __all__ = [
     "SqlSessionStore",
     "StaticJWKS",
     "StoreUnavailableError",
+    "TokenIntrospection",
     "TokenKind",
     "UnknownKeyError",
     "UnsupportedTokenError",

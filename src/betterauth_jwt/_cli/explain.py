@@ -96,6 +96,16 @@ EXPLANATIONS: dict[str, str] = {
         "The OAuth access token is bound to a key (its cnf claim: DPoP or mTLS) and was sent as a plain bearer token. "
         "A bound token proves nothing without its proof; have the client ask for a bearer token (no DPoP header)."
     ),
+    "inactive_token": (
+        "Token introspection answered active: false: the opaque OAuth token is revoked, expired or unknown, or Better "
+        "Auth will not vouch for it to this client (it does so only to the client the token was issued to). Have the "
+        "client send resource=<this API> and present the JWT it then gets."
+    ),
+    "introspection_unavailable": (
+        "The introspection endpoint could not be asked about an opaque token: down, slow, rate-limited, redirecting, "
+        "answering garbage, or refusing our client credentials (check client_id, client_secret and auth_method). An "
+        "outage, not a bad token."
+    ),
     "keys_unavailable": (
         "The verification keys could not be fetched (JWKS endpoint down, unreachable, too slow or answering garbage) "
         "and nothing usable is cached. This is an outage, not a bad token: check the JWKS URL and the network."

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from .._errors import InvalidTokenError
+from .._errors import BetterAuthJWTError, InvalidTokenError
 from .._logging import token_fingerprint
 from .explain import explain
 from .parser import EXIT_REJECTED
@@ -41,7 +41,7 @@ class Output:
         self.line(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def report_rejection(out: Output, exc: InvalidTokenError, token: str, *, verified: bool) -> int:
+def report_rejection(out: Output, exc: BetterAuthJWTError, token: str, *, verified: bool) -> int:
     looks_like: str | None = None
     if verified:
         with contextlib.suppress(InvalidTokenError):

@@ -96,7 +96,9 @@ def make_parser() -> argparse.ArgumentParser:
         "--secret-env", metavar="VAR", help="read the HS256 shared secret from this environment variable"
     )
     secret.add_argument("--secret-prompt", action="store_true", help="ask for the shared secret (input hidden)")
-    verify.add_argument("--issuer", help="expected iss (default with --base-url: its origin)")
+    verify.add_argument(
+        "--issuer", help="expected iss (default with --base-url: its origin; with --oauth: the origin plus /api/auth)"
+    )
     verify.add_argument(
         "--audience", action="append", help="accepted aud, repeatable (default: the issuer, as Better Auth sets it)"
     )
@@ -104,6 +106,12 @@ def make_parser() -> argparse.ArgumentParser:
         "--kind", choices=("access", "session-cookie"), default="access", help="token kind (default: access)"
     )
     verify.add_argument("--leeway", type=float, default=0.0, help="seconds of clock skew to tolerate (default: 0)")
+    oauth = verify.add_argument_group(
+        "OAuth access tokens (Better Auth's oauth-provider; keys from --base-url or --jwks)"
+    )
+    oauth.add_argument("--oauth", action="store_true", help="verify an OAuth access token (typ at+jwt) for an API")
+    oauth.add_argument("--resource", metavar="URL", help="the API's resource identifier, required in the token's aud")
+    oauth.add_argument("--scope", action="append", metavar="SCOPE", help="a scope the token must grant, repeatable")
     _insecure_http_argument(verify)
 
     jwks = commands.add_parser("jwks", help="fetch a JWKS, validate each key, list usable and refused keys")

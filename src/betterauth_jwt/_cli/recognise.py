@@ -13,6 +13,8 @@ from typing import Any
 from .._errors import BetterAuthJWTError, InvalidTokenError
 from .._jose.json import JSONError, loads_strict
 from .._jose.token import b64url_decode, decode_unverified
+from .._keys.better_auth import BETTER_AUTH_BASE_PATH
+from .._kinds.claims import OAUTH_ACCESS_TYPS
 from .._kinds.session_cache import SESSION_CACHE_AUDIENCE, SESSION_CACHE_TYP
 from .explain import explain
 
@@ -101,6 +103,10 @@ KIND_DESCRIPTIONS = {
     "session_token": "Better Auth session token (bearer plugin / session_token cookie), not a JWT",
     "compact_session_cookie": "session cookie cache, strategy 'compact' (Better Auth's default), not a JWT",
     "jwe": "encrypted token (JWE; cookieCache strategy 'jwe'): its claims cannot be read without the secret",
+    "oauth_access_token": "OAuth access token for a user (Better Auth oauth-provider, typ at+jwt): for OAuthVerifier",
+    "oauth_machine_token": "OAuth access token for a client itself (client_credentials, no user): for OAuthVerifier",
+    "oauth_client_token": "a token issued to an OAuth client (client_id/azp) without typ at+jwt: no verifier takes it",
+    "id_token": "OpenID Connect id_token (Better Auth oauth-provider): for the client that asked, never for an API",
     "unknown_jwt": "a JWT, but not shaped like any Better Auth token",
 }
 
@@ -120,7 +126,10 @@ def _classify_jws(header: dict[str, Any], claims: dict[str, Any]) -> Recognised:
     if any(name in header for name in ("jwk", "jku", "x5u", "x5c")):
         notes.append("the header offers its own key (jwk/jku/x5u/x5c): never trusted by a verifier")
     iss = claims.get("iss") if isinstance(claims.get("iss"), str) else None
-    if typ == SESSION_CACHE_TYP or SESSION_CACHE_AUDIENCE in _audiences(claims):
+    oauth = _classify_oauth(typ, claims, iss, notes)
+    if oauth is not None:
+        kind, hint = oauth
+    elif typ == SESSION_CACHE_TYP or SESSION_CACHE_AUDIENCE in _audiences(claims):
         hint = f"--kind session-cookie --base-url {iss}" if iss else "--kind session-cookie --jwks URL"
         kind = "jwks_session_cookie"
     elif isinstance(claims.get("session"), dict) and isinstance(claims.get("user"), dict):
@@ -143,6 +152,29 @@ def _classify_jws(header: dict[str, Any], claims: dict[str, Any]) -> Recognised:
         hint=f"betterauth-jwt verify - {hint}" if hint else None,
         notes=notes,
     )
+
+
+def _classify_oauth(
+    typ: object, claims: dict[str, Any], iss: str | None, notes: list[str]
+) -> tuple[str, str | None] | None:
+    """(kind, verify options) for what Better Auth's OAuth provider issues, or ``None`` (BETTER_AUTH.md section 6)."""
+    if "cnf" in claims:
+        notes.append("bound to a key (cnf: DPoP or mTLS): refused as a bearer token, the API must check its DPoP proof")
+    if isinstance(typ, str) and typ.lower() in OAUTH_ACCESS_TYPS:
+        machine = "sid" not in claims and claims.get("sub") == claims.get("client_id")
+        audiences = _audiences(claims)
+        resource = f"--resource {audiences[0]}" if audiences else "--resource URL"
+        source = "--jwks URL --issuer ISSUER"
+        if iss is not None:  # Better Auth's default iss is the base URL plus /api/auth; with jwt.issuer, the origin
+            base = iss.removesuffix(BETTER_AUTH_BASE_PATH)
+            source = f"--base-url {base}" + ("" if base != iss else f" --issuer {iss}")
+        return ("oauth_machine_token" if machine else "oauth_access_token"), f"--oauth {resource} {source}"
+    if "nonce" in claims or "at_hash" in claims or "c_hash" in claims or "auth_time" in claims:
+        notes.append("an id_token tells its client who signed in; an API accepts access tokens, never id_tokens")
+        return "id_token", None
+    if "client_id" in claims or "azp" in claims:
+        return "oauth_client_token", None
+    return None
 
 
 def _compact_cookie(token: str) -> dict[str, Any] | None:

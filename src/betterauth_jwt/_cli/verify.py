@@ -1,4 +1,5 @@
-"""``betterauth-jwt verify``: build a :class:`Verifier` from the options, verify a token, show the identity or why not."""
+"""``betterauth-jwt verify``: build a :class:`Verifier` (or, with ``--oauth``, an :class:`OAuthVerifier`) from the
+options, verify a token, show the identity (or the grant) or why not."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
-from .._errors import ConfigurationError, InvalidTokenError, KeysUnavailableError
+from .._errors import ConfigurationError, InsufficientScopeError, InvalidTokenError, KeysUnavailableError
 from .._kinds.identity import Identity, TokenKind
+from .._kinds.oauth import AccessGrant
 from .._logging import token_fingerprint
 from .explain import explain
 from .output import Output, report_rejection
@@ -33,10 +35,42 @@ def _secret(args: argparse.Namespace, environ: Mapping[str, str]) -> str | None:
     return None
 
 
+def build_oauth_verifier(args: argparse.Namespace) -> Any:
+    """The :class:`OAuthVerifier` that ``--oauth`` and its options describe."""
+    from .._verifier import OAuthVerifier
+
+    if args.secret_env or args.secret_prompt:
+        raise UsageError("--oauth takes keys from --base-url or --jwks: Better Auth signs OAuth tokens with its JWKS")
+    if args.kind != "access" or args.audience:
+        raise UsageError("--oauth checks --resource against aud; --kind and --audience are for first-party tokens")
+    if not args.resource:
+        raise UsageError("--oauth needs --resource URL: the API's identifier, which the token's aud must contain")
+    if not args.base_url and not (args.jwks and args.issuer):
+        raise UsageError("--oauth needs --base-url URL (or --jwks URL with --issuer)")
+    options: dict[str, Any] = {"resource": args.resource, "required_scopes": args.scope or (), "leeway": args.leeway}
+    try:
+        if args.base_url:
+            jwks_options = {"allow_insecure_http": True} if args.allow_insecure_http else None
+            return OAuthVerifier.for_better_auth(
+                args.base_url, issuer=args.issuer, jwks_url=args.jwks, jwks_options=jwks_options, **options
+            )
+        from .._keys.remote import RemoteJWKS
+
+        keys = RemoteJWKS(args.jwks, allow_insecure_http=args.allow_insecure_http)
+        return OAuthVerifier(keys, issuer=args.issuer, **options)
+    except ConfigurationError as exc:
+        raise UsageError(exc.description) from None
+
+
 def build_verifier(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
     """The :class:`Verifier` the options describe; :class:`UsageError` when they do not describe one."""
     from .._keys.fixed import KeyProvider, SharedSecret
     from .._verifier import Verifier
+
+    if args.oauth:
+        return build_oauth_verifier(args)
+    if args.resource or args.scope:
+        raise UsageError("--resource and --scope are for OAuth access tokens: add --oauth")
 
     kind = TokenKind.SESSION_COOKIE if args.kind == "session-cookie" else TokenKind.ACCESS
     secret = _secret(args, environ)
@@ -68,6 +102,22 @@ def build_verifier(args: argparse.Namespace, environ: Mapping[str, str]) -> Any:
         return Verifier(keys, **options)
     except ConfigurationError as exc:
         raise UsageError(exc.description) from None
+
+
+def _grant_data(grant: AccessGrant) -> dict[str, Any]:
+    return {
+        "subject": grant.subject,
+        "user_id": grant.user_id,
+        "client_id": grant.client_id,
+        "machine": grant.is_machine,
+        "scopes": sorted(grant.scopes),
+        "audience": list(grant.audience),
+        "issuer": grant.issuer,
+        "session_id": grant.session_id,
+        "jwt_id": grant.jwt_id,
+        "issued_at": grant.issued_at.isoformat(),
+        "expires_at": grant.expires_at.isoformat(),
+    }
 
 
 def _identity_data(identity: Identity) -> dict[str, Any]:
@@ -106,23 +156,27 @@ def cmd_verify(
     verifier = build_verifier(args, environ)
     try:
         identity = verifier.verify(token)
-    except InvalidTokenError as exc:
+    except (InvalidTokenError, InsufficientScopeError) as exc:
         return report_rejection(out, exc, token, verified=True)
     except KeysUnavailableError as exc:
         return _report_outage(out, exc)
     finally:
         _close(verifier.keys)
     claims = redact(_plain(identity.claims))
-    data = _identity_data(identity)
+    if isinstance(identity, AccessGrant):
+        data, result, label = _grant_data(identity), "grant", "OAuth access token"
+    else:
+        data, result = _identity_data(identity), "identity"
+        label = "session cookie" if identity.kind is TokenKind.SESSION_COOKIE else "access token"
     if out.as_json:
-        out.document({"valid": True, "fingerprint": token_fingerprint(token), "identity": data, "claims": claims})
+        out.document({"valid": True, "fingerprint": token_fingerprint(token), result: data, "claims": claims})
         return EXIT_OK
     now = clock()
-    label = "session cookie" if identity.kind is TokenKind.SESSION_COOKIE else "access token"
     out.line(f"VALID {label}: signature and claims verified")
     for name, value in data.items():
         if value is not None and name not in ("issued_at", "expires_at", "kind"):
-            out.line(f"{name + ':':<16}{value}")
+            shown = " ".join(value) if isinstance(value, list) else value
+            out.line(f"{name + ':':<16}{shown}")
     for label, when in (("issued at:", identity.issued_at), ("expires:", identity.expires_at)):
         out.line(f"{label:<16}{utc(when.timestamp())} ({relative(when.timestamp(), now)})")
     out.block("claims", claims)

@@ -39,10 +39,12 @@ class FetchFailed(Exception):
 
 
 class ResponseBody:
-    """Checks a response's head, then collects its body under a size cap and a deadline (sync and async fetches)."""
+    """Checks a response's head, then collects its body under a size cap and a deadline (sync and async fetches).
+    ``endpoint`` names the endpoint in failures (token introspection reads its answers the same way)."""
 
-    def __init__(self, limit: int, timeout: float) -> None:
+    def __init__(self, limit: int, timeout: float, endpoint: str = "the JWKS endpoint") -> None:
         self._limit = limit
+        self._endpoint = endpoint
         # Read timeouts bound each wait; this bounds the total, against a server that drips one byte at a time.
         self._deadline = time.monotonic() + 2 * timeout
         self._parts: list[bytes] = []
@@ -53,14 +55,14 @@ class ResponseBody:
         if 300 <= status < 400:
             raise FetchFailed(
                 "redirect",
-                f"the JWKS endpoint answered a redirect (HTTP {status}); redirects are not followed, configure the "
+                f"{self._endpoint} answered a redirect (HTTP {status}); redirects are not followed, configure the "
                 "final URL",
             )
         if status != 200:
-            raise FetchFailed("http_status", f"the JWKS endpoint answered HTTP {status}")
+            raise FetchFailed("http_status", f"{self._endpoint} answered HTTP {status}")
         encoding = response.headers.get("content-encoding", "identity").strip().lower()
         if encoding not in ("", "identity"):
-            raise FetchFailed("compressed", "the JWKS endpoint sent a compressed body although none was accepted")
+            raise FetchFailed("compressed", f"{self._endpoint} sent a compressed body although none was accepted")
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > self._limit:
             raise self._too_large()
@@ -70,14 +72,16 @@ class ResponseBody:
         if self._size > self._limit:
             raise self._too_large()
         if time.monotonic() > self._deadline:
-            raise FetchFailed("timeout", "the JWKS endpoint is too slow to send its body")
+            raise FetchFailed("timeout", f"{self._endpoint} is too slow to send its body")
         self._parts.append(chunk)
 
     def content(self) -> bytes:
         return b"".join(self._parts)
 
     def _too_large(self) -> FetchFailed:
-        return FetchFailed("too_large", f"the JWKS response is larger than max_response_bytes={self._limit}")
+        return FetchFailed(
+            "too_large", f"the answer of {self._endpoint} is larger than max_response_bytes={self._limit}"
+        )
 
 
 def parse_jwks(body: bytes, *, max_keys: int, source: str) -> tuple[Mapping[str, object], KeySet]:
@@ -117,22 +121,26 @@ def max_age(cache_control: str | None) -> float | None:
     return seconds
 
 
-def transport_failure(exc: Exception) -> FetchFailed:
+def transport_failure(exc: Exception, endpoint: str = "the JWKS endpoint") -> FetchFailed:
     import httpx
 
     if isinstance(exc, httpx.TimeoutException):
-        return FetchFailed("timeout", "the JWKS endpoint did not answer in time")
+        return FetchFailed("timeout", f"{endpoint} did not answer in time")
     if isinstance(exc, httpx.ConnectError):
-        return FetchFailed("connect_error", "could not connect to the JWKS endpoint")
-    return FetchFailed("transport_error", f"the JWKS request failed ({type(exc).__name__})")
+        return FetchFailed("connect_error", f"could not connect to {endpoint}")
+    return FetchFailed("transport_error", f"the request to {endpoint} failed ({type(exc).__name__})")
 
 
-def checked_url(url: object, allow_insecure_http: bool) -> str:
-    """``url`` if keys may be fetched from it: https, or http to a loopback host (or anywhere, when allowed)."""
+def checked_url(
+    url: object, allow_insecure_http: bool, *, what: str = "RemoteJWKS url", example: str = "/api/auth/jwks"
+) -> str:
+    """``url`` if keys may be fetched from it: https, or http to a loopback host (or anywhere, when allowed).
+    ``what`` and ``example`` (a path) word the errors for another endpoint (token introspection)."""
     import httpx
 
+    example = f"https://app.example.com{example}"
     if not isinstance(url, str):
-        raise ConfigurationError("RemoteJWKS url must be a string such as https://app.example.com/api/auth/jwks")
+        raise ConfigurationError(f"{what} must be a string such as {example}")
     try:
         if any(char.isspace() or not char.isprintable() for char in url):
             raise ValueError("blank or control character")
@@ -140,15 +148,15 @@ def checked_url(url: object, allow_insecure_http: bool) -> str:
         if parsed.port is not None and not 0 < parsed.port < 65536:
             raise ValueError("port out of range")
     except (httpx.InvalidURL, ValueError):
-        raise ConfigurationError("RemoteJWKS url is not a valid URL") from None
+        raise ConfigurationError(f"{what} is not a valid URL") from None
     if parsed.scheme not in ("https", "http") or not parsed.host:
-        raise ConfigurationError("RemoteJWKS url must be an https URL such as https://app.example.com/api/auth/jwks")
+        raise ConfigurationError(f"{what} must be an https URL such as {example}")
     if parsed.userinfo:
-        raise ConfigurationError("RemoteJWKS url must not contain credentials; pass a configured httpx client instead")
+        raise ConfigurationError(f"{what} must not contain credentials; pass a configured httpx client instead")
     if parsed.scheme == "http" and not allow_insecure_http and not _is_loopback(parsed.host):
         raise ConfigurationError(
-            "RemoteJWKS url must use https: over plain http anyone on the path can swap the keys. http is accepted for "
-            "loopback hosts (localhost, 127.0.0.1, ::1); pass allow_insecure_http=True only in development"
+            f"{what} must use https: over plain http anyone on the path can read or change the answers. http is "
+            "accepted for loopback hosts (localhost, 127.0.0.1, ::1); pass allow_insecure_http=True only in development"
         )
     return url
 

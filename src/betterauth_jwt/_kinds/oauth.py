@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, make_dataclass
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from .._errors import (
     InsufficientScopeError,
@@ -25,20 +25,34 @@ from .._errors import (
 from .claims import OAUTH_ACCESS_TYPS, ValidityWindow, check_audience, check_issuer, check_times, is_identifier
 from .identity import VerifiedClaims, moment
 
-__all__ = ["AccessGrant", "OAuthProfile", "parse_scope"]
+__all__ = ["AccessGrant", "OAuthProfile", "access_grant", "parse_scope"]
 
 # RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single spaces.
 _SCOPE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*")
 _MAX_SCOPE_CHARS = 4096
 
 
+# The scopes of recent scope strings. One client asks for the same scopes in token after token, so check and build
+# (which both need them) mostly find the set here; sets are immutable and safe to share. Emptied when full.
+_SCOPES_KEPT = 1024
+_scopes: dict[str, frozenset[str]] = {}
+_NO_SCOPES: frozenset[str] = frozenset()
+
+
 def parse_scope(value: object) -> frozenset[str]:
     """The scopes of a ``scope`` claim, strictly: one string, single spaces, no empty items, RFC 6749 characters."""
+    if type(value) is str:
+        scopes = _scopes.get(value)
+        if scopes is not None:
+            return scopes
     if value is None:
-        return frozenset()
+        return _NO_SCOPES
     if not isinstance(value, str) or len(value) > _MAX_SCOPE_CHARS or (value and not _SCOPE.fullmatch(value)):
         raise InvalidClaimsError("the 'scope' claim is not a space-separated list of scopes", code="invalid_claim")
-    return frozenset(value.split(" ")) if value else frozenset()
+    if len(_scopes) >= _SCOPES_KEPT:
+        _scopes.clear()
+    scopes = _scopes[value] = frozenset(value.split(" ")) if value else _NO_SCOPES
+    return scopes
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,19 +140,35 @@ class OAuthProfile:
 
     def build(self, claims: dict[str, Any], payload_segment: str) -> AccessGrant:
         aud = claims["aud"]
-        session_id, jwt_id = claims.get("sid"), claims.get("jti")
-        return AccessGrant(
-            subject=claims["sub"],
-            client_id=claims["client_id"],
-            scopes=parse_scope(claims.get("scope")),
-            audience=(aud,) if isinstance(aud, str) else tuple(aud),
-            issuer=claims["iss"],
-            issued_at=moment(claims["iat"]),
-            expires_at=moment(claims["exp"]),
-            session_id=session_id if isinstance(session_id, str) else None,
-            jwt_id=jwt_id if isinstance(jwt_id, str) else None,
-            claims=VerifiedClaims(payload_segment),
-        )
+        audience = (aud,) if isinstance(aud, str) else tuple(aud)
+        return access_grant(claims, claims["sub"], audience, VerifiedClaims(payload_segment))
+
+
+# AccessGrant is frozen, so its generated __init__ stores each field through object.__setattr__, most of the cost of
+# building one. As for Identity (identity.py), a mutable twin of the same slots is filled with plain stores, by
+# position, and then made an AccessGrant: this runs once per verified token.
+_AccessGrantDraft = make_dataclass("_AccessGrantDraft", [(f.name, f.type) for f in fields(AccessGrant)], slots=True)
+
+
+def access_grant(
+    claims: Mapping[str, Any], subject: str, audience: tuple[str, ...], mapping: Mapping[str, Any]
+) -> AccessGrant:
+    """The grant of checked claims (a JWT's, or an introspection answer's, whose ``sub`` and ``aud`` may be absent)."""
+    session_id, jwt_id = claims.get("sid"), claims.get("jti")
+    grant = _AccessGrantDraft(
+        subject,
+        claims["client_id"],
+        parse_scope(claims.get("scope")),
+        audience,
+        claims["iss"],
+        moment(claims["iat"]),
+        moment(claims["exp"]),
+        session_id if isinstance(session_id, str) else None,
+        jwt_id if isinstance(jwt_id, str) else None,
+        mapping,
+    )
+    grant.__class__ = AccessGrant
+    return cast(AccessGrant, grant)
 
 
 def scopes_text(scopes: Iterable[str]) -> str:

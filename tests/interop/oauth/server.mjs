@@ -10,6 +10,10 @@
 //   BETTER_AUTH_SECRET    secret (default: a fixed test secret, never use it anywhere real)
 //   OAUTH_RESOURCES       comma-separated resource identifiers (RFC 8707) the provider issues JWTs for
 //                         (default: https://api.example.test/mcp,https://other.example.test/api)
+//   OAUTH_SESSION_COOKIE_CACHE  "jwt": also turn on the session cookie cache signed with the JWKS key
+//                         (session.cookieCache strategy "jwt" + jwt({ sessionCookieCache: true })), so that sign-up and
+//                         get-session set a better-auth.session_data JWT (typ better-auth.session-cache+jwt) that the
+//                         confusion-matrix test checks against every verifier. Off by default.
 //
 // Prints exactly one line "READY <port>" on stdout once listening; logs go to stderr. Storage is Better Auth's
 // in-memory adapter: every start is a fresh database (new users, clients and signing keys).
@@ -122,6 +126,7 @@ server.listen(requestedPort, "127.0.0.1", () => {
   const port = server.address().port;
   const baseURL = `http://127.0.0.1:${port}`;
   const { jwtOptions, resources, provider } = makeConfig(baseURL);
+  const sessionCookieCache = process.env.OAUTH_SESSION_COOKIE_CACHE === "jwt";
 
   const auth = betterAuth({
     baseURL,
@@ -142,6 +147,7 @@ server.listen(requestedPort, "127.0.0.1", () => {
       oauthClientAssertion: [],
     }),
     emailAndPassword: { enabled: true },
+    ...(sessionCookieCache ? { session: { cookieCache: { enabled: true, strategy: "jwt", maxAge: 300 } } } : {}),
     trustedOrigins: [baseURL],
     telemetry: { enabled: false },
     logger: {
@@ -149,7 +155,7 @@ server.listen(requestedPort, "127.0.0.1", () => {
       log: (level, message, ...args) => console.error(`[better-auth ${level}]`, message, ...args),
     },
     plugins: [
-      jwt(jwtOptions),
+      jwt(sessionCookieCache ? { ...jwtOptions, sessionCookieCache: true } : jwtOptions),
       provider({
         loginPage: LOGIN_PAGE,
         consentPage: CONSENT_PAGE,
