@@ -169,6 +169,17 @@ class SessionVerifier:
         return identity
 
     @property
+    def max_token_bytes(self) -> int:
+        """The largest value accepted (``max_cookie_bytes``), under the name the web layer reads from every verifier."""
+        return self.max_cookie_bytes
+
+    def _cached_identity(self, cookie_value: str) -> Identity | None:
+        """The identity of a value verified within ``cache_ttl``, else ``None``; never verifies (for the web layer)."""
+        if len(cookie_value) > self.max_cookie_bytes:
+            return None
+        return self._cache.get(cookie_value, self._clock(), 0)
+
+    @property
     def stats(self) -> dict[str, int]:
         """Counters since start: ``cache_hits`` and ``store_lookups`` (cookies whose signature verified)."""
         return {"cache_hits": self._cache.hits, "store_lookups": self._lookups}

@@ -14,20 +14,58 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import unquote
 
 from .._errors import ExpiredTokenError, InvalidSignatureError, MalformedTokenError, SessionRejectedError
-from .._stores.base import SessionRecord, SignedCookie
 from .identity import Identity, TokenKind, _frozen
 
-__all__ = ["DEFAULT_MAX_COOKIE_BYTES", "SIGNATURE_LENGTH", "judge_session", "parse_session_cookie", "signature_check"]
+__all__ = [
+    "DEFAULT_MAX_COOKIE_BYTES",
+    "SIGNATURE_LENGTH",
+    "SessionRecord",
+    "SignedCookie",
+    "judge_session",
+    "parse_session_cookie",
+    "signature_check",
+]
 
 # A Better Auth cookie is 77 characters (32 + 1 + 44), URL-encoded at most about 85; a custom token generator may make
 # longer tokens, so leave room, but refuse a kilobyte of anything before doing any work on it.
 DEFAULT_MAX_COOKIE_BYTES = 1024
 SIGNATURE_LENGTH = 44  # base64 of 32 bytes, padded: 43 characters and one '='
+
+
+@dataclass(frozen=True, slots=True)
+class SignedCookie:
+    """A session cookie whose signature has been checked: ``token`` is Better Auth's raw session token (the store's
+    key), ``value`` the signed ``token.sig`` text (what Better Auth's get-session wants back). Never logged, never
+    shown: ``repr`` hides both."""
+
+    token: str = field(repr=False)
+    value: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """One session as a store holds it, with its user (``None`` when the user row is missing).
+
+    ``session`` and ``user`` are Better Auth's field names and JSON-like values (dates as ISO-8601 text), without the
+    session token. ``revoked_before`` is the secondaryStorage marker that revoke-all and bans write.
+    """
+
+    session_id: str
+    user_id: str
+    expires_at: datetime
+    created_at: datetime | None
+    session: Mapping[str, Any]
+    user: Mapping[str, Any] | None
+    banned: bool = False
+    ban_expires: datetime | None = None
+    revoked_before: datetime | None = None
 
 
 def parse_session_cookie(value: object, max_bytes: int = DEFAULT_MAX_COOKIE_BYTES) -> tuple[str, str, bytes]:

@@ -13,11 +13,11 @@ import asyncio
 import threading
 import weakref
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from .._errors import ConfigurationError, StoreUnavailableError
+from .._kinds.session import SessionRecord, SignedCookie
 
 __all__ = [
     "PerLoop",
@@ -31,35 +31,6 @@ __all__ = [
     "parse_datetime",
     "record_from_documents",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class SignedCookie:
-    """A session cookie whose signature has been checked: ``token`` is Better Auth's raw session token (the store's
-    key), ``value`` the signed ``token.sig`` text (what Better Auth's get-session wants back). Never logged, never
-    shown: ``repr`` hides both."""
-
-    token: str = field(repr=False)
-    value: str = field(repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRecord:
-    """One session as a store holds it, with its user (``None`` when the user row is missing).
-
-    ``session`` and ``user`` are Better Auth's field names and JSON-like values (dates as ISO-8601 text), without the
-    session token. ``revoked_before`` is the secondaryStorage marker that revoke-all and bans write.
-    """
-
-    session_id: str
-    user_id: str
-    expires_at: datetime
-    created_at: datetime | None
-    session: Mapping[str, Any]
-    user: Mapping[str, Any] | None
-    banned: bool = False
-    ban_expires: datetime | None = None
-    revoked_before: datetime | None = None
 
 
 StoreLookup = Generator[object, object, SessionRecord | None]

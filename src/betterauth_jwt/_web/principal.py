@@ -13,6 +13,7 @@ from .._errors import ConfigurationError
 from .._kinds.identity import Identity, TokenKind, VerifiedClaims
 
 if TYPE_CHECKING:
+    from .._session_verifier import SessionVerifier
     from .._verifier import Verifier
 
 __all__ = [
@@ -89,7 +90,9 @@ class IdentityCredentials:
 
     __slots__ = ("identity", "source", "verifier")
 
-    def __init__(self, identity: Identity, verifier: Verifier, source: Literal["header", "cookie"]) -> None:
+    def __init__(
+        self, identity: Identity, verifier: Verifier | SessionVerifier, source: Literal["header", "cookie"]
+    ) -> None:
         self.identity = identity
         self.verifier = verifier
         self.source = source
@@ -103,7 +106,10 @@ class IdentityCredentials:
 
 
 def store_identity(
-    scope: MutableMapping[str, Any], identity: Identity, verifier: Verifier, source: Literal["header", "cookie"]
+    scope: MutableMapping[str, Any],
+    identity: Identity,
+    verifier: Verifier | SessionVerifier,
+    source: Literal["header", "cookie"],
 ) -> None:
     scope["user"], scope["auth"] = identity, IdentityCredentials(identity, verifier, source)
 
