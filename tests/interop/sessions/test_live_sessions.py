@@ -3,6 +3,7 @@ admin ban, expiry) is refused on the very next request, through each store; forg
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -171,3 +172,30 @@ def test_the_cookie_cache_of_each_strategy_verifies(
             Verifier(
                 SharedSecret("another-secret-another-secret-another-secret"), kind=TokenKind.SESSION_COOKIE
             ).verify(cookie)
+
+
+def test_through_the_middleware_cross_site_is_403_and_sign_out_401(
+    deployment: Deployment, sessions: SessionVerifier
+) -> None:
+    from betterauth_jwt.asgi import BetterAuthMiddleware
+    from betterauth_jwt.testing import TokenFactory
+    from tests._adapter_support import call_asgi
+    from tests.web.test_session_adapters import whoami
+
+    app = BetterAuthMiddleware(whoami, TokenFactory("EdDSA").verifier(), cookie=sessions)
+    origin = deployment.server.base_url.encode()
+    with sign_up(deployment.server.base_url, new_email(), PASSWORD, "Ada") as user:
+        cookie = (b"cookie", f"{SESSION_TOKEN_COOKIE}={raw_cookie(user)}".encode())
+
+        async def scenario() -> list[int]:
+            statuses = [
+                await call_asgi(app, "/", method="POST", headers=[cookie, (b"origin", origin)]),
+                await call_asgi(app, "/", method="POST", headers=[cookie, (b"origin", b"https://evil.example"),
+                                                                   (b"sec-fetch-site", b"cross-site")]),
+            ]  # fmt: skip
+            assert user.client.post("/sign-out").status_code == 200
+            statuses.append(await call_asgi(app, "/", method="POST", headers=[cookie, (b"origin", origin)]))
+            await sessions.aclose()
+            return statuses
+
+        assert asyncio.run(scenario()) == [200, 403, 401]
