@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 NPM_PROJECTS := tests/interop/betterauth tests/interop/oauth tests/interop/sessions examples/nextjs_frontend
-LINT_PATHS := $(wildcard src tests examples/fastapi_todo benchmarks scripts fuzz)
+LINT_PATHS := $(wildcard src tests examples/fastapi_todo examples/frameworks examples/mcp_todo benchmarks scripts fuzz)
 
 .PHONY: venv node-deps lint typecheck pytest test demo demo-secret bench bench-smoke docs fixtures fuzz forgery-long clean
 
@@ -47,12 +47,16 @@ bench: venv
 	$(PY) -m benchmarks.micro
 	$(PY) -m benchmarks.memory
 	$(PY) -m benchmarks.http_bench
+	$(PY) -m benchmarks.oauth_bench
+	$(PY) -m benchmarks.frameworks_bench
 	$(PY) -m benchmarks.sessions
 
 bench-smoke: venv
 	$(PY) -m benchmarks.micro --smoke
 	$(PY) -m benchmarks.memory --smoke
 	$(PY) -m benchmarks.http_bench --smoke
+	$(PY) -m benchmarks.oauth_bench --smoke
+	$(PY) -m benchmarks.frameworks_bench --smoke
 	$(PY) -m benchmarks.sessions --smoke
 
 # The user documentation (docs/, mkdocs.yml) into site/; strict: a broken link or anchor fails the build.

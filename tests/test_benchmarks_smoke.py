@@ -125,3 +125,17 @@ def test_oauth_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
         assert set(measured["oauth_over_first_party"]) == {"cold, cache_size=0", "cold, default cache", "cache hit"}
         assert all(ratio > 0 for ratio in measured["oauth_over_first_party"].values())
     assert "OAuth / first-party" in done.stdout
+
+
+@pytest.mark.slow
+def test_frameworks_benchmark_serves_every_variant_as_expected(tmp_path: Path) -> None:
+    if shutil.which("wrk") is None:
+        unavailable("wrk is not installed (Debian: apt-get install wrk)")
+    done = _run("benchmarks.frameworks_bench", "--output", str(tmp_path), timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads((tmp_path / "frameworks.json").read_text())
+    assert set(result["served_as_expected"]) == {
+        "flask (gunicorn gthread)", "django (gunicorn gthread)", "django (uvicorn, ASGI)", "litestar (uvicorn)"
+    }  # fmt: skip
+    assert all(result["served_as_expected"].values())
+    assert all(rate > 0 for rates in result["median_requests_per_s"].values() for rate in rates.values())

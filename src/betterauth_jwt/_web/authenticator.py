@@ -1,7 +1,9 @@
 """From a request's headers to an :class:`Identity` or an HTTP refusal: the one place where adapters meet HTTP.
 
-``BetterAuthMiddleware``, ``BetterAuthBackend`` and the FastAPI dependencies all hold an :class:`Authenticator` and
-only turn its :class:`Denied` into their framework's response. Nothing here imports a web framework.
+``BetterAuthMiddleware``, ``BetterAuthBackend``, the FastAPI dependencies and the Django, DRF, Flask and Litestar
+faces all hold an :class:`Authenticator` and only turn its :class:`Denied` into their framework's response; async
+frameworks call :meth:`~Authenticator.authenticate`, sync ones :meth:`~Authenticator.authenticate_sync`. Nothing here
+imports a web framework.
 
 Where the token comes from (the header wins):
 
@@ -27,7 +29,7 @@ A WebSocket is closed before it is accepted: 1008 (policy violation), or 1013 (t
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import Any, Literal, TypedDict, overload
+from typing import Any, Literal, TypeAlias, TypedDict, overload
 
 from .._errors import ConfigurationError, CrossSiteRequestError, InvalidTokenError, KeysUnavailableError
 from .._kinds.identity import Identity, TokenKind
@@ -67,6 +69,9 @@ class AuthOptions(TypedDict, total=False):
 # scope["user"] travels in scope["auth"] (IdentityCredentials), not under a key of its own: every key added to the
 # scope is one the framework's own keys may then not fit beside without the scope dict growing, on every request.
 AUTHENTICATOR_SCOPE_KEY = "betterauth_jwt.authenticator"
+
+# a token, its verifier, where it was found
+_Found: TypeAlias = tuple[str, Verifier | SessionVerifier, Literal["header", "cookie"]]
 
 
 # -- the authenticator ----------------------------------------------------------------------------------------------
@@ -143,6 +148,48 @@ class Authenticator:
         used for it (the middleware's result, an earlier dependency's): a request is verified once, and one verifier
         never accepts a token on the word of another (configured for another audience, say).
         """
+        found = self._before_verify(scope, required, guard)
+        if not isinstance(found, tuple):
+            return found
+        token, verifier, source = found
+        try:
+            identity = await verifier.averify(token)
+        except (InvalidTokenError, KeysUnavailableError) as exc:
+            raise self._refuse(exc, scope, token, source) from None
+        return self._after_verify(scope, identity, guard, found)
+
+    @overload
+    def authenticate_sync(
+        self, scope: MutableMapping[str, Any], *, required: Literal[True] = True, guard: Guard | None = None
+    ) -> Identity: ...
+
+    @overload
+    def authenticate_sync(
+        self, scope: MutableMapping[str, Any], *, required: bool, guard: Guard | None = None
+    ) -> Identity | None: ...
+
+    def authenticate_sync(
+        self, scope: MutableMapping[str, Any], *, required: bool = True, guard: Guard | None = None
+    ) -> Identity | None:
+        """:meth:`authenticate` for synchronous frameworks (WSGI, Django's sync stack): the same steps, with the
+        verifier's blocking ``verify`` (a JWKS fetch, if one is needed, blocks this thread only)."""
+        found = self._before_verify(scope, required, guard)
+        if not isinstance(found, tuple):
+            return found
+        token, verifier, source = found
+        try:
+            identity = verifier.verify(token)
+        except (InvalidTokenError, KeysUnavailableError) as exc:
+            raise self._refuse(exc, scope, token, source) from None
+        return self._after_verify(scope, identity, guard, found)
+
+    # The two drivers above differ only in how they call the verifier; every decision is made once, below.
+
+    def _before_verify(
+        self, scope: MutableMapping[str, Any], required: bool, guard: Guard | None
+    ) -> Identity | _Found | None:
+        """The answer when no verification is needed (an identity verified here already, or no token), else the token
+        to verify and the verifier for it."""
         path = scope.get("path", "")
         user = scope.get("user")
         if isinstance(user, Identity) and self._verified_here(user, scope.get("auth")):
@@ -159,31 +206,43 @@ class Authenticator:
                 return None
             raise self.missing_token(path)
         token, verifier, source = found
-        try:
-            if isinstance(verifier, SessionVerifier) and verifier.csrf is not None:
-                # Before the cookie is parsed: a cross-site request learns nothing about its cookie.
+        if isinstance(verifier, SessionVerifier) and verifier.csrf is not None:
+            # Before the cookie is parsed: a cross-site request learns nothing about its cookie.
+            try:
                 websocket = scope.get("type") == "websocket"
                 verifier.csrf.check(scope.get("method", "GET"), scope.get("headers", ()), websocket=websocket)
-            identity = await verifier.averify(token)
-        except CrossSiteRequestError as exc:
-            outcome = AuthOutcome(exc.code, 403, path, None, token_fingerprint(token), source)
-            logger.info("cross-site request refused on %r (cookie %s not read)", path, outcome.fingerprint)
-            report(self.on_outcome, outcome)
-            raise Denied(403, exc.code, exc.description, ()) from None
-        except InvalidTokenError as exc:
-            outcome = AuthOutcome(exc.code, 401, path, None, token_fingerprint(token), source)
-            raise self._refuse_token(exc, outcome) from None
-        except KeysUnavailableError as exc:
-            outcome = AuthOutcome(exc.code, 503, path, None, token_fingerprint(token), source)
-            raise self._unavailable(exc, outcome) from None
+            except CrossSiteRequestError as exc:
+                outcome = AuthOutcome(exc.code, 403, path, None, token_fingerprint(token), source)
+                logger.info("cross-site request refused on %r (cookie %s not read)", path, outcome.fingerprint)
+                report(self.on_outcome, outcome)
+                raise Denied(403, exc.code, exc.description, ()) from None
+        return found
+
+    def _after_verify(
+        self, scope: MutableMapping[str, Any], identity: Identity, guard: Guard | None, found: _Found
+    ) -> Identity:
+        token, verifier, source = found
         if guard is not None or self.on_outcome is not None:
             # The fingerprint (a SHA-256) and the outcome serve only logs and the hook: not built on the common path.
             fingerprint = token_fingerprint(token)
+            path = scope.get("path", "")
             if guard is not None:
                 self.authorize(identity, guard, path, fingerprint=fingerprint, source=source)
             report(self.on_outcome, AuthOutcome(OK, 200, path, identity, fingerprint, source))
         store_identity(scope, identity, verifier, source)
         return identity
+
+    def _refuse(
+        self,
+        exc: InvalidTokenError | KeysUnavailableError,
+        scope: MutableMapping[str, Any],
+        token: str,
+        source: Literal["header", "cookie"],
+    ) -> Denied:
+        path = scope.get("path", "")
+        if isinstance(exc, KeysUnavailableError):
+            return self._unavailable(exc, AuthOutcome(exc.code, 503, path, None, token_fingerprint(token), source))
+        return self._refuse_token(exc, AuthOutcome(exc.code, 401, path, None, token_fingerprint(token), source))
 
     def cached_identity(self, scope: MutableMapping[str, Any]) -> Identity | None:
         """:meth:`authenticate`'s common case, without a coroutine or any parsing: exactly one ``Authorization: Bearer``
@@ -259,9 +318,7 @@ class Authenticator:
 
     # -- token extraction -----------------------------------------------------------------------------------------
 
-    def find_token(
-        self, headers: RawHeaders
-    ) -> tuple[str, Verifier | SessionVerifier, Literal["header", "cookie"]] | None:
+    def find_token(self, headers: RawHeaders) -> _Found | None:
         """The token and the verifier for it; ``None`` without one; :class:`InvalidTokenError` for a malformed one."""
         headers = list(headers)
         token = bearer_token(headers, self._max_header_bytes)
