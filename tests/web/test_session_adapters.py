@@ -105,3 +105,29 @@ def test_store_unavailable_is_a_keys_unavailable_error() -> None:
     from betterauth_jwt import KeysUnavailableError
 
     assert issubclass(StoreUnavailableError, KeysUnavailableError)  # so every adapter already answers 503
+
+
+def test_flask_checks_the_session_cookie_synchronously() -> None:
+    flask = pytest.importorskip("flask")
+    from betterauth_jwt.flask import BetterAuth, current_identity
+
+    row = Row()
+    store = MemoryStore(row)
+    sessions = SessionVerifier(secret=SECRET, store=store, csrf=OriginCheck([APP]), clock=NOW.timestamp)
+    app = flask.Flask(__name__)
+    auth = BetterAuth(app, verifier=TokenFactory("EdDSA").verifier(), cookie=sessions)
+
+    @app.post("/todos")
+    @auth.required
+    def create() -> dict[str, str]:
+        return {"user": current_identity.user_id}
+
+    client = app.test_client()
+    client.set_cookie("better-auth.session_token", row.cookie())
+    same_site = client.post("/todos", headers={"Origin": APP, "Sec-Fetch-Site": "same-site"})
+    assert (same_site.status_code, same_site.json) == (200, {"user": row.user_id})
+    cross_site = client.post("/todos", headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+    assert (cross_site.status_code, cross_site.json["code"]) == (403, "cross_site_request")
+    del store.rows[row.token]
+    signed_out = client.post("/todos", headers={"Origin": APP, "Sec-Fetch-Site": "same-site"})
+    assert (signed_out.status_code, signed_out.json["code"]) == (401, "session_not_found")

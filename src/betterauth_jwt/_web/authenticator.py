@@ -210,7 +210,8 @@ class Authenticator:
             # Before the cookie is parsed: a cross-site request learns nothing about its cookie.
             try:
                 websocket = scope.get("type") == "websocket"
-                verifier.csrf.check(scope.get("method", "GET"), scope.get("headers", ()), websocket=websocket)
+                # No method in the scope counts as unsafe: a face that forgot it must not switch the check off.
+                verifier.csrf.check(scope.get("method", ""), scope.get("headers", ()), websocket=websocket)
             except CrossSiteRequestError as exc:
                 outcome = AuthOutcome(exc.code, 403, path, None, token_fingerprint(token), source)
                 logger.info("cross-site request refused on %r (cookie %s not read)", path, outcome.fingerprint)
