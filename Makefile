@@ -41,10 +41,14 @@ demo: venv node-deps
 demo-secret: venv node-deps
 	$(PY) scripts/demo.py --mode secret
 
-# Benchmarks (docs/performance.md): micro (peers, four algorithms), cache memory, HTTP (uvicorn + wrk). A few minutes;
-# results in benchmarks/results/. bench-smoke: tiny counts, checks that they run (CI runs it as tests/test_benchmarks_smoke.py).
+# Benchmarks (docs/performance.md): micro (peers, four algorithms), a realistic request stream, the steps of one
+# verification (parts), cache memory, HTTP (uvicorn + wrk). A few minutes; results in benchmarks/results/.
+# `python -m benchmarks.before_after --ref main` compares this checkout with another revision, in one process.
+# bench-smoke: tiny counts, checks that they run (CI runs it as tests/test_benchmarks_smoke.py).
 bench: venv
 	$(PY) -m benchmarks.micro
+	$(PY) -m benchmarks.stream
+	$(PY) -m benchmarks.parts
 	$(PY) -m benchmarks.memory
 	$(PY) -m benchmarks.http_bench
 	$(PY) -m benchmarks.oauth_bench
@@ -53,6 +57,9 @@ bench: venv
 
 bench-smoke: venv
 	$(PY) -m benchmarks.micro --smoke
+	$(PY) -m benchmarks.stream --smoke
+	$(PY) -m benchmarks.parts --smoke
+	$(PY) -m benchmarks.before_after --ref HEAD --smoke
 	$(PY) -m benchmarks.memory --smoke
 	$(PY) -m benchmarks.http_bench --smoke
 	$(PY) -m benchmarks.oauth_bench --smoke

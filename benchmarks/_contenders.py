@@ -1,18 +1,22 @@
-"""The contenders: betterauth-jwt, the practical floor and five peer libraries, each set up to make the same checks.
+"""The contenders: betterauth-jwt, the practical floor and the peer libraries, each set up to make the same checks.
 
 A :class:`Case` is one algorithm with its key, a Better Auth-shaped token supply and a set of tokens every implementation
 must reject. Each contender turns a case into a ``verify(token)`` callable that returns the claims (or an identity) and
 raises on rejection. Peers verify with equivalent checks: the signature with the one algorithm of the key, ``exp``,
-``iss`` and ``aud`` (each of them required), with keys imported once, outside the timed loop.
+``iss`` and ``aud`` (each of them required), with keys imported once, outside the timed loop. Five peers are pure
+Python over ``cryptography``; three are Rust extensions (oxyjwt, webtoken, and ryjwt where Python is 3.12+), which are
+in the dev extra and are left out when not installed.
 
 The *floor* is the least work any verifier must do: base64url-decode the three segments, ``json.loads`` the header and
-the payload, and make the single ``cryptography`` call (ES256: plus the raw R||S to DER conversion; HS256:
-``hmac.digest`` and ``hmac.compare_digest``). It checks no claim, so it is not a verifier, only a yardstick.
+the payload, and make the single signature call, on the fastest backend installed for the algorithm (EdDSA: libsodium
+through PyNaCl; RS256/ES256: ``cryptography``, plus the raw R||S to DER conversion for ES256; HS256: SHA-256 from the
+key's precomputed pads and ``hmac.compare_digest``). It checks no claim, so it is not a verifier, only a yardstick.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import time
@@ -100,8 +104,11 @@ SIGNATURE_TAMPERING = ("bad signature", "altered payload", "signed by another ke
 class Contender:
     name: str
     call: str  # the verification call, as documented in docs/performance.md
-    build: Callable[[Case], Verify | None]  # None: the library does not support this algorithm
+    build: Callable[[Case], Verify | None]  # None: the library does not support this algorithm (or is not installed)
     checks_claims: bool = True
+    # Tampered tokens (Case.tampered labels) that this peer cannot be configured to refuse: the agreement check skips
+    # them, and benchmarks._gaps shows them with everything else it does not check.
+    cannot_refuse: tuple[str, ...] = ()
 
 
 # -- the floor ---------------------------------------------------------------------------------------------------------
@@ -111,19 +118,62 @@ def _b64decode(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
-def _floor(case: Case) -> Verify:
+def libsodium_verify() -> Callable[[bytes, bytes, int, bytes], int] | None:
+    """libsodium's ``crypto_sign_verify_detached`` from PyNaCl's extension module, or None without PyNaCl."""
+    try:
+        import cffi
+        import nacl._sodium
+        import nacl.bindings  # its import runs sodium_init()
+    except ImportError:
+        return None
+    ffi = cffi.FFI()
+    ffi.cdef(
+        "int crypto_sign_verify_detached(const unsigned char *, const unsigned char *, unsigned long long, "
+        "const unsigned char *);"
+    )
+    verify: Callable[[bytes, bytes, int, bytes], int] = ffi.dlopen(nacl._sodium.__file__).crypto_sign_verify_detached
+    return verify
+
+
+def signature_check(case: Case, backend: str = "fastest") -> Callable[[bytes, bytes], bool] | None:
+    """The one signature call. ``fastest``: libsodium for EdDSA (when PyNaCl is installed), HMAC from precomputed pads
+    for HS256, ``cryptography`` for RS256/ES256. ``previous``: the call before issue 22 where it differs (HS256: the
+    one-shot ``hmac.digest``; EdDSA: ``cryptography``'s Ed25519), None for the algorithms it does not change."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+    if backend == "previous" and case.alg not in ("HS256", "EdDSA"):
+        return None
     secret = case.secret
-    public = None if secret is not None else case.factory.private_key.public_key()  # type: ignore[union-attr]
+    if secret is not None:
+        if backend == "previous":
+            return lambda signing_input, signature: hmac.compare_digest(
+                hmac.digest(secret, signing_input, "sha256"), signature
+            )
+        block = secret.ljust(64, b"\0")  # RFC 2104 with the two padded key blocks hashed once
+        inner = hashlib.sha256(bytes(x ^ 0x36 for x in block))
+        outer = hashlib.sha256(bytes(x ^ 0x5C for x in block))
+
+        def hmac_ok(signing_input: bytes, signature: bytes) -> bool:
+            h = inner.copy()
+            h.update(signing_input)
+            o = outer.copy()
+            o.update(h.digest())
+            return hmac.compare_digest(o.digest(), signature)
+
+        return hmac_ok
+    sodium = libsodium_verify() if case.alg == "EdDSA" and backend == "fastest" else None
+    if sodium is not None:
+        public_bytes = case.factory.private_key.public_key().public_bytes_raw()  # type: ignore[union-attr]
+        return lambda signing_input, signature: (
+            len(signature) == 64 and sodium(signature, signing_input, len(signing_input), public_bytes) == 0
+        )
+    public: Any = case.factory.private_key.public_key()  # type: ignore[union-attr]
     sha256, pkcs1, ecdsa = hashes.SHA256(), padding.PKCS1v15(), ec.ECDSA(hashes.SHA256())
 
-    def signature_ok(signing_input: bytes, signature: bytes) -> bool:
-        if secret is not None:
-            return hmac.compare_digest(hmac.digest(secret, signing_input, "sha256"), signature)
+    def check(signing_input: bytes, signature: bytes) -> bool:
         try:
             if case.alg == "RS256":
                 public.verify(signature, signing_input, pkcs1, sha256)
@@ -135,6 +185,14 @@ def _floor(case: Case) -> Verify:
         except InvalidSignature:
             return False
         return True
+
+    return check
+
+
+def _floor(case: Case, backend: str = "fastest") -> Verify | None:
+    signature_ok = signature_check(case, backend)
+    if signature_ok is None:
+        return None
 
     def verify(token: str) -> Any:
         header, payload, signature = token.split(".")
@@ -153,6 +211,20 @@ def _floor(case: Case) -> Verify:
 def _ours(case: Case, **options: Any) -> Verify:
     keys = SharedSecret(case.secret) if case.secret is not None else StaticJWKS({"keys": [case.jwk]})
     return Verifier(keys, issuer=ISSUER, audience=AUDIENCE, **options).verify
+
+
+def _ours_on_backend(case: Case, backend: str) -> Verify | None:
+    """betterauth-jwt with its Ed25519 backend forced (keys are bound to a backend when loaded)."""
+    from betterauth_jwt._jose import ed25519
+
+    if case.alg != "EdDSA" or backend not in ed25519.BACKENDS:
+        return None
+    default = ed25519.DEFAULT_BACKEND
+    ed25519.DEFAULT_BACKEND = backend  # type: ignore[assignment]
+    try:
+        return _ours(case)
+    finally:
+        ed25519.DEFAULT_BACKEND = default
 
 
 # -- peers -------------------------------------------------------------------------------------------------------------
@@ -251,10 +323,64 @@ def _jwcrypto(case: Case) -> Verify:
     return verify
 
 
+# -- Rust-backed peers (dev extra; ryjwt only on Python 3.12+): each with the fastest call that checks what we check ----
+
+
+def _oxyjwt(case: Case) -> Verify | None:
+    try:
+        from oxyjwt import DecodingKey
+        from oxyjwt._oxyjwt import decode
+    except ImportError:
+        return None
+    key = DecodingKey.from_secret(case.secret) if case.secret is not None else DecodingKey.from_jwk(case.jwk)
+    algorithms, require = [case.alg], ["exp", "iss", "aud"]
+
+    def verify(token: str) -> Any:
+        # The native decode: oxyjwt.decode() with options= takes a slower Python path, without them it requires no exp.
+        return decode(token, key, algorithms, audience=AUDIENCE, issuer=ISSUER, require=require)
+
+    return verify
+
+
+def _webtoken(case: Case) -> Verify | None:
+    try:
+        import webtoken
+        from webtoken import webtoken as api
+    except ImportError:
+        return None
+    key = case.secret if case.secret is not None else api.rust_lib.load_jwk(json.dumps(case.jwk))
+    algorithms, options = [case.alg], {"require": ["exp", "iss", "aud"]}
+
+    def verify(token: str) -> Any:
+        return webtoken.decode(token, key, algorithms=algorithms, options=options, audience=AUDIENCE, issuer=ISSUER)
+
+    return verify
+
+
+def _ryjwt(case: Case) -> Verify | None:
+    try:
+        import ryjwt
+    except ImportError:  # no wheel before Python 3.12
+        return None
+    key: Any
+    if case.secret is not None:
+        key = ryjwt.SecretKey(case.secret, algorithms=[case.alg], audience=AUDIENCE, issuer=ISSUER)
+    else:
+        key = ryjwt.PublicKey.from_jwks({"keys": [case.jwk]}, algorithms=[case.alg], audience=AUDIENCE, issuer=ISSUER)
+    return key.decode  # type: ignore[no-any-return]
+
+
 FLOOR = Contender(
     "floor",
-    "urlsafe_b64decode x3 + json.loads x2 + one cryptography verify (HS256: hmac.digest + compare_digest)",
+    "urlsafe_b64decode x3 + json.loads x2 + the fastest signature call installed: libsodium for EdDSA (PyNaCl), "
+    "cryptography for RS256/ES256, HMAC from precomputed pads + compare_digest for HS256",
     _floor,
+    checks_claims=False,
+)
+FLOOR_PREVIOUS = Contender(
+    "floor, previous signature call",
+    "the floor with the signature call before issue 22: HS256 one-shot hmac.digest, EdDSA cryptography's Ed25519",
+    lambda case: _floor(case, "previous"),
     checks_claims=False,
 )
 OURS = Contender(
@@ -266,6 +392,11 @@ OURS_NO_CACHE = Contender(
     "betterauth-jwt, cache_size=0",
     "Verifier(keys, issuer=, audience=, cache_size=0).verify(token)",
     lambda case: _ours(case, cache_size=0),
+)
+OURS_CRYPTOGRAPHY = Contender(
+    "betterauth-jwt, cryptography's Ed25519",
+    "as betterauth-jwt, with its Ed25519 backend forced to cryptography (the path before PyNaCl); EdDSA only",
+    lambda case: _ours_on_backend(case, "cryptography"),
 )
 PEERS = (
     Contender(
@@ -288,7 +419,26 @@ PEERS = (
     ),
     Contender("jwcrypto", "jwt.JWT(jwt=token, key=key, algs=[alg], check_claims={exp, iss, aud}).claims", _jwcrypto),
 )
-CONTENDERS = (FLOOR, OURS, OURS_NO_CACHE, *PEERS)
+RUST_PEERS = (
+    Contender(
+        "oxyjwt",
+        "oxyjwt._oxyjwt.decode(token, DecodingKey.from_jwk(jwk), [alg], audience=, issuer=, require=[exp, iss, aud])",
+        _oxyjwt,
+    ),
+    Contender(
+        "webtoken",
+        "webtoken.decode(token, load_jwk(jwk), algorithms=[alg], options={require: exp,iss,aud}, audience=, issuer=)",
+        _webtoken,
+    ),
+    Contender(
+        "ryjwt",
+        "PublicKey.from_jwks(jwks, algorithms=[alg], audience=, issuer=).decode(token) (no way to require exp)",
+        _ryjwt,
+        cannot_refuse=("no exp",),
+    ),
+)
+PEERS = (*PEERS, *RUST_PEERS)
+CONTENDERS = (FLOOR, FLOOR_PREVIOUS, OURS, OURS_CRYPTOGRAPHY, OURS_NO_CACHE, *PEERS)
 
 
 def disagreements(case: Case, contenders: tuple[Contender, ...] = CONTENDERS, valid_count: int = 3) -> list[str]:
@@ -307,6 +457,8 @@ def disagreements(case: Case, contenders: tuple[Contender, ...] = CONTENDERS, va
                 problems.append(f"{contender.name}/{case.alg}: refused a valid token ({type(exc).__name__})")
         for label, token in tampered.items():
             if not contender.checks_claims and label not in SIGNATURE_TAMPERING:
+                continue
+            if label in contender.cannot_refuse:
                 continue
             try:
                 verify(token)

@@ -1,6 +1,6 @@
-"""Micro-benchmark: verifying Better Auth-shaped JWTs with betterauth-jwt, the practical floor and five peer libraries.
+"""Micro-benchmark: verifying Better Auth-shaped JWTs with betterauth-jwt, the practical floor and every peer library.
 
-    python -m benchmarks.micro                 # the full run (about a minute); `make bench` runs it
+    python -m benchmarks.micro                 # the full run (a few minutes); `make bench` runs it
     python -m benchmarks.micro --smoke         # tiny counts: checks that everything runs and agrees, times nothing
 
 For each algorithm (HS256, RS256, ES256, EdDSA) it first checks that every implementation accepts valid tokens and
@@ -12,9 +12,14 @@ rejects tampered ones (and stops if one does not), then times, in the same proce
   long-running service) and with ``cache_size=0``. A batch's tokens are issued in the same second, as a busy
   service's new tokens are; a third betterauth-jwt row, for information, verifies tokens that share no issue or expiry
   second (no datetime shared between identities: its least favourable case);
-- **repeated token**: one token verified over and over (betterauth-jwt's cache hit), with ``verify`` and ``averify``.
+- **repeated token**: one token verified over and over (betterauth-jwt's cache hit), with ``verify`` and ``averify``;
+- **both ways** (issue 22): for EdDSA, betterauth-jwt and the floor also on ``cryptography``'s Ed25519 (the path
+  without PyNaCl), and for HS256 the floor with the one-shot ``hmac.digest``; the signature call alone, on each
+  backend, shows the crypto's share of every row (and why a Rust-backed peer can be faster).
 
-Method: ``time.perf_counter_ns`` around each batch, the garbage collector paused during a batch (as ``timeit`` does),
+After the table, each peer's time as a ratio of ours, with what it does not check (``benchmarks/_gaps.py``).
+
+Method: ``time.perf_counter_ns`` (or, with ``--clock cpu``, the process's CPU time) around each batch, the garbage collector paused during a batch (as ``timeit`` does),
 contenders interleaved round-robin with a rotating start so that noise on a shared machine spreads evenly, and medians
 over the rounds. Ratios compare medians of the same run. Results: a table on stdout and ``results/micro.json``.
 """
@@ -23,17 +28,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import gc
 import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks._contenders import ALGORITHMS, CONTENDERS, FLOOR, OURS, OURS_NO_CACHE, PEERS, Case, disagreements
-from benchmarks._report import table, write_json
+from benchmarks._contenders import (
+    ALGORITHMS,
+    CONTENDERS,
+    FLOOR,
+    OURS,
+    OURS_CRYPTOGRAPHY,
+    OURS_NO_CACHE,
+    PEERS,
+    RUST_PEERS,
+    Case,
+    disagreements,
+    signature_check,
+)
+from benchmarks._gaps import PROBES, accepted_probes
+from benchmarks._report import CLOCKS, clock, table, use_clock, write_json
 from betterauth_jwt import Verifier
 from betterauth_jwt._kinds import identity as _identity
 from betterauth_jwt._verifier import DEFAULT_CACHE_SIZE
@@ -44,6 +62,10 @@ HIT_TARGET_US = 2.0
 DISTINCT_SECONDS = "betterauth-jwt, each token issued in its own second"
 REPEATED = "betterauth-jwt, repeated token (cache hit)"
 REPEATED_ASYNC = "betterauth-jwt, repeated token, averify"
+SIGNATURE_ONLY = "signature call only, fastest backend"
+SIGNATURE_ONLY_PREVIOUS = "signature call only, previous call"
+# Issue 22: EdDSA through libsodium at least this many times faster than the same verifier on cryptography's Ed25519.
+EDDSA_SPEEDUP_TARGET = 1.6
 
 Timer = Callable[[], float]  # runs one timed batch, returns ns per verification
 
@@ -57,10 +79,34 @@ def _batch_timer(verify: Callable[[str], Any], token_sets: list[list[str]], ours
             # The betterauth-jwt contenders verify the same batch, and identities issued in the same second share
             # their datetimes (process-wide): forget them, so that each pays for creating them.
             _identity._moments.clear()
-        start = time.perf_counter_ns()
+        start = clock()
         for token in tokens:
             verify(token)
-        return (time.perf_counter_ns() - start) / len(tokens)
+        return (clock() - start) / len(tokens)
+
+    return run
+
+
+def _signature_timer(case: Case, backend: str, token_sets: list[list[str]]) -> Timer | None:
+    """Only the signature call of each token (split and decoded outside the timed loop): the crypto backend's share."""
+    check = signature_check(case, backend)
+    if check is None:
+        return None
+    inputs = []
+    for tokens in token_sets:
+        batch = []
+        for token in tokens:
+            head, body, signature = token.split(".")
+            batch.append((f"{head}.{body}".encode(), base64.urlsafe_b64decode(signature + "==")))
+        inputs.append(batch)
+    rounds = iter(inputs)
+
+    def run() -> float:
+        batch = next(rounds)
+        start = clock()
+        for signing_input, signature in batch:
+            check(signing_input, signature)
+        return (clock() - start) / len(batch)
 
     return run
 
@@ -72,16 +118,16 @@ def _hit_timer(case: Case, hits: int) -> tuple[Timer, Timer]:
     verify, averify = verifier.verify, verifier.averify
 
     def sync_run() -> float:
-        start = time.perf_counter_ns()
+        start = clock()
         for _ in range(hits):
             verify(token)
-        return (time.perf_counter_ns() - start) / hits
+        return (clock() - start) / hits
 
     async def async_loop() -> float:
-        start = time.perf_counter_ns()
+        start = clock()
         for _ in range(hits):
             await averify(token)
-        return (time.perf_counter_ns() - start) / hits
+        return (clock() - start) / hits
 
     loop = asyncio.new_event_loop()
     return sync_run, lambda: loop.run_until_complete(async_loop())
@@ -116,6 +162,10 @@ def run_case(case: Case, batch: int, rounds: int, hits: int, fill: int) -> dict[
     distinct_sets = [case.tokens(batch, prefix=f"round{r}_user", distinct_seconds=True) for r in range(rounds)]
     timers[DISTINCT_SECONDS] = _batch_timer(verify, distinct_sets, ours=True)
     timers[REPEATED], timers[REPEATED_ASYNC] = _hit_timer(case, hits)
+    for name, backend in ((SIGNATURE_ONLY, "fastest"), (SIGNATURE_ONLY_PREVIOUS, "previous")):
+        signature_timer = _signature_timer(case, backend, token_sets)
+        if signature_timer is not None:
+            timers[name] = signature_timer
 
     samples: dict[str, list[float]] = {name: [] for name in timers}
     names = list(timers)
@@ -150,21 +200,27 @@ def verdicts(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, bool]]:
             ratio = med[contender.name] / floor
             target = f"{alg} cold ({label}) <= {COLD_TARGET[alg]:.2f}x floor"
             out.append((target, f"{ratio:.3f}x", ratio <= COLD_TARGET[alg]))
-        slowest_peer_gap = min((med[p.name] / med[OURS.name], p.name) for p in PEERS if p.name in med)
+        python_peers = [p for p in PEERS if p not in RUST_PEERS]
+        slowest_peer_gap = min((med[p.name] / med[OURS.name], p.name) for p in python_peers if p.name in med)
         out.append(
             (
-                f"{alg} cold faster than every peer",
+                f"{alg} cold faster than every pure-Python peer",
                 f"nearest: {slowest_peer_gap[1]} at {slowest_peer_gap[0]:.2f}x our time",
                 slowest_peer_gap[0] > 1.0,
             )
         )
+        if OURS_CRYPTOGRAPHY.name in med:
+            speedup = med[OURS_CRYPTOGRAPHY.name] / med[OURS.name]
+            target = f"{alg} cold >= {EDDSA_SPEEDUP_TARGET}x faster than on cryptography's Ed25519"
+            out.append((target, f"{speedup:.2f}x", speedup >= EDDSA_SPEEDUP_TARGET))
         hit = med[REPEATED]
         out.append((f"{alg} cache hit <= {HIT_TARGET_US:.0f} us", f"{hit:.3f} us", hit <= HIT_TARGET_US))
     return out
 
 
-def render(results: dict[str, dict[str, Any]]) -> str:
-    names = [c.name for c in CONTENDERS] + [DISTINCT_SECONDS, REPEATED, REPEATED_ASYNC]
+def render(results: dict[str, dict[str, Any]], gaps: dict[str, dict[str, list[str] | None]]) -> str:
+    names = [c.name for c in CONTENDERS]
+    names += [DISTINCT_SECONDS, REPEATED, REPEATED_ASYNC, SIGNATURE_ONLY, SIGNATURE_ONLY_PREVIOUS]
     rows = []
     for name in names:
         row: list[object] = [name]
@@ -183,7 +239,8 @@ def render(results: dict[str, dict[str, Any]]) -> str:
     lines.append(table(headers, rows))
     lines += [
         "",
-        "Ratio of each peer's time to betterauth-jwt's (cold, default cache): above 1 means we are faster.",
+        "Ratio of each peer's time to betterauth-jwt's (cold, default cache): above 1 means we are faster. "
+        "Does not check: what betterauth-jwt refuses and the peer, configured as above, accepts (benchmarks/_gaps.py).",
         "",
     ]
     peer_rows = []
@@ -196,9 +253,22 @@ def render(results: dict[str, dict[str, Any]]) -> str:
                 else round(r["median_us"][contender.name] / r["median_us"][OURS.name], 2)
                 for r in results.values()
             ]
+            + [_gap_text(contender.name, gaps)]
         )
-    lines.append(table(["implementation", *results], peer_rows))
+    lines.append(table(["implementation", *results, "does not check"], peer_rows))
     return "\n".join(lines)
+
+
+def _gap_text(name: str, gaps: dict[str, dict[str, list[str] | None]]) -> str:
+    per_alg = {alg: found[name] for alg, found in gaps.items() if found.get(name) is not None}
+    if not per_alg:
+        return "n/a"
+    union = sorted({label for labels in per_alg.values() if labels for label in labels}, key=list(PROBES).index)
+    return ", ".join(union) or "-"
+
+
+def gaps(case: Case) -> dict[str, list[str] | None]:
+    return {c.name: accepted_probes(c, case) for c in (OURS, OURS_NO_CACHE, *PEERS)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,14 +280,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny counts (checks the benchmark runs; times nothing)")
     parser.add_argument("--output", type=Path, default=None, help="directory for micro.json (default: results/)")
     parser.add_argument("--nice", type=int, default=0, help="niceness increment (e.g. -10, as root, on a busy machine)")
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="wall: time waited (default); cpu: this process's CPU time, for a busy shared machine",
+    )
     args = parser.parse_args(argv)
+    use_clock(args.clock)
     if args.nice:
         os.nice(args.nice)
     if args.smoke:
         args.rounds, args.batch, args.hits = 2, 3, 10
 
+    if sys.version_info < (3, 12):
+        print(f"ryjwt is left out: it has no wheel before Python 3.12 (this is {sys.version.split()[0]})")
     results: dict[str, dict[str, Any]] = {}
     agreement: dict[str, list[str]] = {}
+    found_gaps: dict[str, dict[str, list[str] | None]] = {}
     for alg in args.algorithms:
         case = Case(alg)
         agreement[alg] = disagreements(case)
@@ -227,10 +307,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{alg}: every implementation accepts the valid tokens and rejects the tampered ones; timing...", flush=True
         )
+        found_gaps[alg] = gaps(case)
         results[alg] = run_case(case, args.batch, args.rounds, args.hits, fill=0 if args.smoke else DEFAULT_CACHE_SIZE)
 
     print()
-    print(render(results))
+    print(render(results, found_gaps))
     checks = [] if args.smoke else verdicts(results)  # smoke counts are too small for any verdict
     print()
     for target, measured, met in checks:
@@ -239,9 +320,16 @@ def main(argv: list[str] | None = None) -> int:
         "micro",
         {
             "smoke": args.smoke,
-            "settings": {"rounds": args.rounds, "batch": args.batch, "hits": args.hits, "nice": args.nice},
+            "settings": {
+                "rounds": args.rounds,
+                "batch": args.batch,
+                "hits": args.hits,
+                "nice": args.nice,
+                "clock": args.clock,
+            },
             "contenders": {c.name: c.call for c in CONTENDERS},
             "agreement": agreement,
+            "does_not_check": found_gaps,
             "results": results,
             "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok in checks],
         },

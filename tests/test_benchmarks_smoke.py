@@ -1,8 +1,8 @@
 """The benchmarks run, and every implementation they compare agrees on what to accept. No timing is asserted here.
 
-``make bench`` measures; this only checks that it would work: each contender (betterauth-jwt, the floor and the five peer
-libraries) accepts valid Better Auth-shaped tokens and rejects tampered ones for every algorithm, and each benchmark
-script runs end to end with tiny counts and writes its JSON.
+``make bench`` measures; this only checks that it would work: each contender (betterauth-jwt, the floor and the peer
+libraries, pure-Python and Rust-backed) accepts valid Better Auth-shaped tokens and rejects tampered ones for every
+algorithm, and each benchmark script runs end to end with tiny counts and writes its JSON.
 """
 
 from __future__ import annotations
@@ -73,8 +73,47 @@ def test_micro_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
     for alg, measured in result["results"].items():
         expected = {c.name for c in CONTENDERS} - set(measured["unsupported"])
         assert expected <= set(measured["median_us"]), alg
-    assert result["results"]["EdDSA"]["unsupported"] == ["python-jose"]  # python-jose has no EdDSA
+    # python-jose has no EdDSA; ryjwt has no wheel before Python 3.12
+    assert result["results"]["EdDSA"]["unsupported"] == ["python-jose"] + (
+        ["ryjwt"] if sys.version_info < (3, 12) else []
+    )
+    assert set(result["results"]["EdDSA"]["median_us"]) >= {
+        "oxyjwt",
+        "webtoken",
+        "signature call only, fastest backend",
+    }
+    assert result["does_not_check"]["EdDSA"]["betterauth-jwt"] == []
     assert "| implementation" in done.stdout
+
+
+def test_stream_benchmark_runs_and_every_implementation_answers_every_request_rightly(tmp_path: Path) -> None:
+    done = _run("benchmarks.stream", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stderr  # it exits 1 if any implementation answered a request wrongly
+    result = json.loads((tmp_path / "stream.json").read_text())
+    assert result["smoke"] is True
+    assert result["kinds"]["expired"] > 0
+    assert result["kinds"]["forged"] > 0
+    assert {"betterauth-jwt", "PyJWT", "oxyjwt", "webtoken"} <= set(result["median_us_per_request"])
+    assert 0 < result["ours"]["hit_rate"] < 1
+    assert "| implementation" in done.stdout
+
+
+def test_parts_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
+    done = _run("benchmarks.parts", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "parts.json").read_text())
+    assert set(result["us"]) == {"HS256", "RS256", "EdDSA"}
+    assert "signature call, previous" in result["us"]["HS256"]
+    assert "signature call, previous" not in result["us"]["RS256"]
+
+
+def test_before_after_benchmark_runs_against_a_git_revision(tmp_path: Path) -> None:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        unavailable("needs git and a git checkout")
+    done = _run("benchmarks.before_after", "--ref", "HEAD", "--algorithms", "HS256", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "before_after.json").read_text())
+    assert set(result["median_us"]["HS256"]) >= {"before, cache_size=0", "after, full cache", "after, cache hit"}
 
 
 def test_memory_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
