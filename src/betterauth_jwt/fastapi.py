@@ -48,6 +48,7 @@ except ImportError as exc:  # pragma: no cover - exercised without fastapi insta
     ) from exc
 
 from ._kinds.identity import Identity
+from ._session_verifier import SessionVerifier
 from ._verifier import Verifier
 from ._web.authenticator import AUTHENTICATOR_SCOPE_KEY, Authenticator, AuthOptions
 from ._web.denial import Denied
@@ -56,6 +57,7 @@ from ._web.principal import Guard
 
 __all__ = [
     "SCHEME_NAME",
+    "SESSION_SCHEME_NAME",
     "AuthHTTPException",
     "BetterAuth",
     "CurrentUser",
@@ -67,6 +69,8 @@ __all__ = [
 
 SCHEME_NAME = "BetterAuth"
 _SCHEME_DESCRIPTION = "A Better Auth JWT (from /api/auth/token or the set-auth-jwt header)."
+SESSION_SCHEME_NAME = "BetterAuthSession"
+_SESSION_SCHEME_DESCRIPTION = "Better Auth's signed session cookie, checked against its session store."
 
 
 class AuthHTTPException(HTTPException):
@@ -161,9 +165,35 @@ class BetterAuth(_BearerScheme):
 
     def install(self, app: FastAPI) -> None:
         """Render refusals as ``{"detail", "code"}`` with their RFC 6750 headers; store ``self`` on
-        ``app.state.betterauth`` for the module-level :data:`CurrentUser` and :data:`OptionalUser`."""
+        ``app.state.betterauth`` for the module-level :data:`CurrentUser` and :data:`OptionalUser`. With
+        ``cookie=SessionVerifier(...)``, the OpenAPI schema also declares the session cookie (``BetterAuthSession``)
+        as an alternative to the bearer scheme."""
         app.state.betterauth = self
         app.add_exception_handler(AuthHTTPException, _render_refusal)
+        sessions = self.authenticator.cookie_verifier
+        if isinstance(sessions, SessionVerifier):
+            _document_session_cookie(app, sessions.cookie_names[-1])
+
+
+def _document_session_cookie(app: FastAPI, cookie_name: str) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes[SESSION_SCHEME_NAME] = {"type": "apiKey", "in": "cookie", "name": cookie_name,
+                                        "description": _SESSION_SCHEME_DESCRIPTION}  # fmt: skip
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                security = operation.get("security") if isinstance(operation, dict) else None
+                if isinstance(security, list) and {SCHEME_NAME: []} in security:
+                    security.append({SESSION_SCHEME_NAME: []})  # either one authenticates the request
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _render_refusal(request: Request, exc: Exception) -> Response:

@@ -4,7 +4,7 @@ cookie, store outages as 503, and the header winning over the cookie."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 
@@ -131,3 +131,33 @@ def test_flask_checks_the_session_cookie_synchronously() -> None:
     del store.rows[row.token]
     signed_out = client.post("/todos", headers={"Origin": APP, "Sec-Fetch-Site": "same-site"})
     assert (signed_out.status_code, signed_out.json["code"]) == (401, "session_not_found")
+
+
+def test_fastapi_documents_the_session_cookie_beside_the_bearer_scheme() -> None:
+    from fastapi import Depends, FastAPI
+
+    from betterauth_jwt import Identity
+    from betterauth_jwt.fastapi import SCHEME_NAME, SESSION_SCHEME_NAME, BetterAuth
+
+    sessions = SessionVerifier(secret=SECRET, store=MemoryStore(), csrf=OriginCheck([APP]))
+    auth = BetterAuth(TokenFactory("EdDSA").verifier(), cookie=sessions)
+    app = FastAPI()
+    auth.install(app)
+
+    @app.get("/me")
+    async def me(user: Annotated[Identity, Depends(auth)]) -> str:
+        return user.user_id
+
+    @app.get("/public")
+    async def public() -> str:
+        return "hello"
+
+    schema = app.openapi()
+    assert schema["components"]["securitySchemes"][SESSION_SCHEME_NAME] == {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "better-auth.session_token",
+        "description": "Better Auth's signed session cookie, checked against its session store.",
+    }
+    assert schema["paths"]["/me"]["get"]["security"] == [{SCHEME_NAME: []}, {SESSION_SCHEME_NAME: []}]
+    assert "security" not in schema["paths"]["/public"]["get"]
