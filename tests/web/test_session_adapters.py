@@ -4,12 +4,14 @@ cookie, store outages as 503, and the header winning over the cookie."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
 import pytest
+from fastapi import Depends, FastAPI
 
-from betterauth_jwt import OriginCheck, SessionVerifier, StoreUnavailableError
+from betterauth_jwt import Identity, OriginCheck, SessionVerifier, StoreUnavailableError
 from betterauth_jwt.asgi import BetterAuthMiddleware
+from betterauth_jwt.fastapi import SCHEME_NAME, SESSION_SCHEME_NAME, BetterAuth
 from betterauth_jwt.testing import TokenFactory
 from tests._adapter_support import Recorder, connect_websocket, send_asgi
 from tests.kinds.test_session import MemoryStore
@@ -134,18 +136,13 @@ def test_flask_checks_the_session_cookie_synchronously() -> None:
 
 
 def test_fastapi_documents_the_session_cookie_beside_the_bearer_scheme() -> None:
-    from fastapi import Depends, FastAPI
-
-    from betterauth_jwt import Identity
-    from betterauth_jwt.fastapi import SCHEME_NAME, SESSION_SCHEME_NAME, BetterAuth
-
     sessions = SessionVerifier(secret=SECRET, store=MemoryStore(), csrf=OriginCheck([APP]))
     auth = BetterAuth(TokenFactory("EdDSA").verifier(), cookie=sessions)
     app = FastAPI()
     auth.install(app)
 
     @app.get("/me")
-    async def me(user: Annotated[Identity, Depends(auth)]) -> str:
+    async def me(user: Identity = Depends(auth)) -> str:  # noqa: B008  (a local dependency: no module-level alias)
         return user.user_id
 
     @app.get("/public")
