@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tests._services import postgres_database, redis_server
-from tests.stores._support import POSTGRES_DDL, SECRET, SQLITE_DDL, Row, insert_statements
+from tests.stores._support import SECRET, Row, create_tables
 
 from benchmarks._report import table, write_json
 from betterauth_jwt import RedisSessionStore, SessionVerifier, SharedSecret, SqlSessionStore, Verifier
@@ -55,18 +55,6 @@ class Counting:
 
     async def aclose(self) -> None:
         await self.store.aclose()
-
-
-def _database(url: str, ddl: tuple[str, ...], dialect: str, row: Row) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for statement in ddl:
-            connection.execute(text(statement))
-        for statement, values in insert_statements(dialect, row):
-            connection.execute(text(statement), values)
-    engine.dispose()
 
 
 def _timed(call: Callable[[], object], count: int) -> float:
@@ -124,11 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     cookie = row.cookie()
     with tempfile.TemporaryDirectory(prefix="betterauth-sessions-bench-") as tmp, contextlib.ExitStack() as stack:
         sqlite_url = f"sqlite:///{tmp}/auth.db"
-        _database(sqlite_url, SQLITE_DDL, "sqlite", row)
+        create_tables(sqlite_url, row)
         rows += _session_rows("SQLite", SqlSessionStore(sqlite_url), cookie, count)
         if os.environ.get("TEST_POSTGRES_URL"):
             postgres_url = stack.enter_context(postgres_database("sessions_bench"))
-            _database(postgres_url, POSTGRES_DDL, "postgresql", row)
+            create_tables(postgres_url, row)
             rows += _session_rows("PostgreSQL", SqlSessionStore(postgres_url), cookie, count)
         redis_url = stack.enter_context(redis_server())
         import redis

@@ -176,12 +176,7 @@ class BetterAuth(_BearerScheme):
 
 
 def _document_session_cookie(app: FastAPI, cookie_name: str) -> None:
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = build()
+    def declare(schema: dict[str, Any]) -> None:
         schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
         schemes[SESSION_SCHEME_NAME] = {"type": "apiKey", "in": "cookie", "name": cookie_name,
                                         "description": _SESSION_SCHEME_DESCRIPTION}  # fmt: skip
@@ -190,10 +185,8 @@ def _document_session_cookie(app: FastAPI, cookie_name: str) -> None:
                 security = operation.get("security") if isinstance(operation, dict) else None
                 if isinstance(security, list) and {SCHEME_NAME: []} in security:
                     security.append({SESSION_SCHEME_NAME: []})  # either one authenticates the request
-        app.openapi_schema = schema
-        return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    _extend_openapi(app, declare)
 
 
 async def _render_refusal(request: Request, exc: Exception) -> Response:
@@ -240,12 +233,8 @@ def document_bearer_auth(
     """Declare the ``BetterAuth`` bearer scheme for every operation of ``app``'s OpenAPI schema, except the public
     paths (give the middleware's ``public_paths``/``public_prefixes``): for apps protected by the middleware alone."""
     public = PublicPaths(public_paths, public_prefixes)
-    build = app.openapi
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = build()
+    def declare(schema: dict[str, Any]) -> None:
         schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
         schemes[SCHEME_NAME] = _BearerScheme().model.model_dump(mode="json", by_alias=True, exclude_none=True)
         for path, operations in schema.get("paths", {}).items():
@@ -254,6 +243,19 @@ def document_bearer_auth(
             for operation in operations.values():
                 if isinstance(operation, dict) and "security" not in operation:
                     operation["security"] = [{SCHEME_NAME: []}]
+
+    _extend_openapi(app, declare)
+
+
+def _extend_openapi(app: FastAPI, extend: Callable[[dict[str, Any]], None]) -> None:
+    """Have ``extend`` edit the app's OpenAPI schema once, when it is first built (FastAPI then caches it)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        extend(schema)
         app.openapi_schema = schema
         return schema
 

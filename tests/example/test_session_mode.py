@@ -12,7 +12,7 @@ from todo_api import Settings, SettingsError, create_app
 
 from betterauth_jwt import RemoteJWKS, SessionVerifier, SqlSessionStore
 from tests.example._server import LiveServer
-from tests.stores._support import SECRET, SQLITE_DDL, Row, insert_statements
+from tests.stores._support import SECRET, Row, create_tables
 
 FRONT_END = "http://localhost:3000"
 
@@ -21,22 +21,14 @@ FRONT_END = "http://localhost:3000"
 def better_auth_db(tmp_path: Path) -> str:
     """Better Auth's tables, in their own SQLite file as Better Auth would keep them."""
     url = f"sqlite:///{tmp_path}/better-auth.db"
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for statement in SQLITE_DDL:
-            connection.execute(text(statement))
-    engine.dispose()
+    create_tables(url)
     return url
 
 
 def sign_in(url: str) -> Row:
     now = datetime.now(UTC)
     row = Row(created_at=now - timedelta(minutes=1), expires_at=now + timedelta(days=7))
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for statement, values in insert_statements("sqlite", row):
-            connection.execute(text(statement), values)
-    engine.dispose()
+    create_tables(url, row, tables=False)
     return row
 
 

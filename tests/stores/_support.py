@@ -129,6 +129,22 @@ def sqlite_values(document: dict[str, Any]) -> dict[str, Any]:
     return {k: iso(v) if isinstance(v, datetime) else int(v) if isinstance(v, bool) else v for k, v in document.items()}
 
 
+def create_tables(url: str, *rows: Row, tables: bool = True) -> None:
+    """Better Auth's tables (unless ``tables=False``) and these rows in the SQLite or PostgreSQL database at ``url``, as
+    its migrations and sign-ins write them."""
+    from sqlalchemy import create_engine, text
+
+    dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for statement in (SQLITE_DDL if dialect == "sqlite" else POSTGRES_DDL) if tables else ():
+            connection.execute(text(statement))
+        for row in rows:
+            for insert, values in insert_statements(dialect, row):
+                connection.execute(text(insert), values)
+    engine.dispose()
+
+
 def insert_statements(dialect: str, row: Row) -> Iterator[tuple[str, dict[str, Any]]]:
     for table, document in (("user", row.user()), ("session", row.session())):
         values = sqlite_values(document) if dialect == "sqlite" else document

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from betterauth_jwt import Identity, SessionVerifier, SqlSessionStore
 from tests._services import postgres_database, redis_server
-from tests.stores._support import NOW, POSTGRES_DDL, SECRET, SQLITE_DDL, Row, insert_statements
+from tests.stores._support import NOW, SECRET, Row, create_tables, insert_statements
 
 Verify = Callable[[SessionVerifier, str], Identity]
 
@@ -27,11 +27,7 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     with postgres_database("sessions_test") as url:
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            for statement in POSTGRES_DDL:
-                connection.execute(text(statement))
-        engine.dispose()
+        create_tables(url)
         yield url
 
 
@@ -61,11 +57,7 @@ class Database:
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path}/auth.db"
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            for statement in SQLITE_DDL:
-                connection.execute(text(statement))
-        engine.dispose()
+        create_tables(url)
     else:
         url = request.getfixturevalue("postgres_url")
         engine = create_engine(url)
