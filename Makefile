@@ -86,4 +86,4 @@ forgery-long: venv
 	HYPOTHESIS_PROFILE=long $(PY) -m pytest tests/forgery
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-mcp1 .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""The example stack with one command: Better Auth + Next.js on :3000 and the FastAPI todo API on :8000.
+"""The example stack with one command: Better Auth + Next.js on :3000, the FastAPI todo API on :8000 and the MCP todo
+server on :8001.
 
     make demo                                   # .venv/bin/python scripts/demo.py --mode jwks
     make demo-secret                            # .venv/bin/python scripts/demo.py --mode secret
-    .venv/bin/python scripts/demo.py --dev --web-port 3001 --api-port 8001 --data-dir demo-data
+    .venv/bin/python scripts/demo.py --dev --web-port 3001 --api-port 8002 --mcp-port 8003 --data-dir demo-data
 
 In order, it:
 
@@ -11,13 +12,14 @@ In order, it:
 2. runs ``npm run build`` in examples/nextjs_frontend when the production build is missing or older than its sources
    (not with ``--dev``, which serves the app with ``next dev`` instead);
 3. runs ``npm run migrate`` for Better Auth's tables (the todo API creates its own table when it starts);
-4. starts the front end, then the API (which fetches its keys from the front end), each in its own process group,
-   their output copied here line by line behind ``[web]`` / ``[api]``;
-5. prints the URLs and waits. Ctrl-C or SIGTERM is passed on to both, and the script waits until they have stopped.
+4. starts the front end, then the API and the MCP server (which fetch their keys from the front end), each in its
+   own process group, their output copied here line by line behind ``[web]`` / ``[api]`` / ``[mcp]``; the MCP server
+   only in JWKS mode (its OAuth access tokens are checked with the published keys; secret mode publishes none);
+5. prints the URLs and waits. Ctrl-C or SIGTERM is passed on to all, and the script waits until they have stopped.
 
 Exit status: 0 after Ctrl-C/SIGTERM, 1 when a server does not start or stops on its own, 2 for a bad set-up.
 
-Each process gets its own ``DATABASE_URL`` (SQLite files in the data folder: a temporary one, removed on exit, unless
+The API and the MCP server share one todo database; the front end has its own (SQLite files in the data folder: a temporary one, removed on exit, unless
 ``--data-dir`` names one to keep). Other front end settings in the environment, such as ``JWT_EXPIRATION_TIME``, are
 passed on. Standard library only: this runs before anything beyond the virtual environment is installed.
 """
@@ -49,6 +51,7 @@ from typing import IO, Any
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND_DIR = ROOT / "examples" / "nextjs_frontend"
 API_DIR = ROOT / "examples" / "fastapi_todo"
+MCP_DIR = ROOT / "examples" / "mcp_todo"
 
 # What `next build` compiles; a production build older than any of these is stale. (`next dev` deletes
 # .next/BUILD_ID, so a dev run also makes the next production start rebuild.)
@@ -57,6 +60,7 @@ BUILD_INPUTS = (
     "components",
     "lib",
     "instrumentation.ts",
+    "middleware.ts",
     "next.config.mjs",
     "tsconfig.json",
     "package.json",
@@ -69,7 +73,7 @@ STOP_TIMEOUT = 20.0
 
 @dataclass(frozen=True)
 class StackConfig:
-    """Everything both processes must agree on."""
+    """Everything the processes must agree on."""
 
     mode: str  # "jwks" or "secret"
     web_port: int
@@ -79,6 +83,12 @@ class StackConfig:
     # The browser's name for the front end. Its origin is the JWT `iss` and `aud`: the API must use the same one.
     web_host: str = "localhost"
     jwt_expiration: str | None = None  # e.g. "15s"; None keeps Better Auth's 15m (or the environment's value)
+    mcp_port: int = 8001
+
+    @property
+    def starts_mcp(self) -> bool:
+        """The MCP server verifies OAuth access tokens with Better Auth's published keys: JWKS mode only."""
+        return self.mode == "jwks"
 
     @property
     def web_url(self) -> str:
@@ -88,6 +98,11 @@ class StackConfig:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
+    @property
+    def mcp_url(self) -> str:
+        """The MCP endpoint, exactly as clients address it: the resource its access tokens are issued for."""
+        return f"http://127.0.0.1:{self.mcp_port}/mcp"
+
 
 def frontend_settings(config: StackConfig) -> dict[str, str]:
     """The Next.js app's variables (examples/nextjs_frontend/.env.example); its own SQLite file for Better Auth."""
@@ -95,6 +110,7 @@ def frontend_settings(config: StackConfig) -> dict[str, str]:
         "BETTER_AUTH_SECRET": config.secret,
         "BETTER_AUTH_URL": config.web_url,
         "NEXT_PUBLIC_API_URL": config.api_url,
+        "MCP_RESOURCE_URL": config.mcp_url,  # the OAuth provider issues access tokens for it
         "DATABASE_URL": str(config.data_dir / "auth.sqlite"),
         "AUTH_MODE": config.mode,
         "PORT": str(config.web_port),
@@ -118,6 +134,20 @@ def api_settings(config: StackConfig) -> dict[str, str]:
         "CORS_ORIGINS": ",".join(loopback_origins(config.web_port)),
         "HOST": "127.0.0.1",
         "PORT": str(config.api_port),
+    }
+
+
+def mcp_settings(config: StackConfig) -> dict[str, str]:
+    """The MCP todo server's variables (examples/mcp_todo/README.md): the todo API's database, tokens from the front
+    end's OAuth provider (``iss`` = its origin) for ``mcp_url``. It imports the todo API's package: PYTHONPATH."""
+    python_path = os.pathsep.join(filter(None, [str(MCP_DIR), str(API_DIR), os.environ.get("PYTHONPATH")]))
+    return {
+        "BETTER_AUTH_URL": config.web_url,
+        "MCP_RESOURCE_URL": config.mcp_url,
+        "DATABASE_URL": api_settings(config)["DATABASE_URL"],
+        "HOST": "127.0.0.1",
+        "PORT": str(config.mcp_port),
+        "PYTHONPATH": python_path,
     }
 
 
@@ -360,14 +390,21 @@ def choose_secret(data_dir: Path) -> str:
 def check_setup(args: argparse.Namespace) -> None:
     if importlib.util.find_spec("fastapi") is None or importlib.util.find_spec("betterauth_jwt") is None:
         raise SetupError(f"{sys.executable} lacks the todo API's packages: run `make demo` (it creates .venv)")
+    if args.mode == "jwks" and importlib.util.find_spec("mcp") is None:
+        raise SetupError(
+            f"{sys.executable} lacks the `mcp` package for the MCP server: run `make demo` (pip install -e '.[dev]')"
+        )
     npm_path()
     if not (FRONTEND_DIR / "node_modules" / "next").is_dir():
         raise SetupError("the front end's npm packages are missing: run `make node-deps` (npm ci) first")
-    for name, port in (("--web-port", args.web_port), ("--api-port", args.api_port)):
+    ports = (("--web-port", args.web_port), ("--api-port", args.api_port), ("--mcp-port", args.mcp_port))
+    if args.mode != "jwks":
+        ports = ports[:2]  # no MCP server in secret mode
+    for name, port in ports:
         if port_in_use(port):
             raise SetupError(f"port {port} ({name}) is already in use: stop that server or choose another port")
-    if args.web_port == args.api_port:
-        raise SetupError("--web-port and --api-port must differ")
+    if len({port for _, port in ports}) < len(ports):
+        raise SetupError(" and ".join(name for name, _ in ports) + " must all differ")
 
 
 def port_in_use(port: int) -> bool:
@@ -400,14 +437,19 @@ def describe(config: StackConfig, data_kept: bool) -> str:
     else:
         how = "HS256 tokens signed by Better Auth's custom signer with the shared BETTER_AUTH_SECRET"
     data = f"{config.data_dir}" + ("" if data_kept else " (temporary, removed on exit; --data-dir keeps it)")
+    if config.starts_mcp:
+        mcp = f"  MCP server:    {config.mcp_url}   (streamable HTTP; sign in with your app account)"
+    else:
+        mcp = "  MCP server:    not started in secret mode (it checks OAuth tokens with the JWKS: use --mode jwks)"
     return "\n".join(
         [
             "",
             f"  Demo running, {config.mode} mode: {how}.",
             f"  Open the app:  {config.web_url}",
             f"  Todo API:      {config.api_url}   (Swagger UI: {config.api_url}/docs)",
+            mcp,
             f"  Data:          {data}",
-            "  Press Ctrl-C to stop both.",
+            "  Press Ctrl-C to stop them all.",
             "",
         ]
     )
@@ -425,6 +467,7 @@ def run(args: argparse.Namespace) -> int:
             api_port=args.api_port,
             secret=choose_secret(data_dir),
             data_dir=data_dir,
+            mcp_port=args.mcp_port,
         )
         return run_stack(config, dev=args.dev, data_kept=data_kept)
     finally:
@@ -446,11 +489,23 @@ def run_stack(config: StackConfig, *, dev: bool, data_kept: bool) -> int:
         env=child_env(api_settings(config)),
         url=f"{config.api_url}/health",
     )
+    services = [web, api]
+    if config.starts_mcp:
+        services.append(
+            Service(
+                "mcp",
+                [sys.executable, "-m", "mcp_todo"],
+                cwd=MCP_DIR,
+                env=child_env(mcp_settings(config)),
+                # Any answer will do: without a token the MCP endpoint answers 401.
+                url=config.mcp_url,
+            )
+        )
     started: list[Service] = []
     status = 0
     try:
-        # The front end first: in JWKS mode the API fetches its keys from it when it starts.
-        for service in (web, api):
+        # The front end first: in JWKS mode the API and the MCP server fetch their keys from it when they start.
+        for service in services:
             service.start()
             started.append(service)
             service.wait_until_answering(STARTUP_TIMEOUT["dev" if dev else "production"], lambda: bool(stop.signals))
@@ -460,7 +515,7 @@ def run_stack(config: StackConfig, *, dev: bool, data_kept: bool) -> int:
                 if service.returncode is not None:
                     raise ServiceError(f"{service.name} stopped on its own with status {service.returncode}")
             time.sleep(0.2)
-        print(f"\ndemo: {signal.Signals(stop.first).name} received; stopping both servers...", flush=True)
+        print(f"\ndemo: {signal.Signals(stop.first).name} received; stopping all servers...", flush=True)
     except ServiceError as exc:
         status = 0 if stop.first is not None else 1
         if status:
@@ -468,7 +523,7 @@ def run_stack(config: StackConfig, *, dev: bool, data_kept: bool) -> int:
     finally:
         stop_all(started, stop.first or signal.SIGTERM, hurry=lambda: len(stop.signals) > 1)
     if status == 0:
-        print("demo: both servers stopped", flush=True)
+        print("demo: all servers stopped", flush=True)
     return status
 
 
@@ -477,10 +532,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--mode", choices=("jwks", "secret"), default="jwks", help="how the API verifies tokens")
     parser.add_argument("--web-port", type=int, default=3000, help="Next.js + Better Auth (default 3000)")
     parser.add_argument("--api-port", type=int, default=8000, help="the todo API (default 8000)")
+    parser.add_argument("--mcp-port", type=int, default=8001, help="the MCP todo server (default 8001; jwks mode)")
     parser.add_argument(
         "--dev", action="store_true", help="serve the front end with `next dev` (it replaces the build in .next)"
     )
-    parser.add_argument("--data-dir", help="keep both SQLite databases (and a generated secret) in this folder")
+    parser.add_argument("--data-dir", help="keep the SQLite databases (and a generated secret) in this folder")
     return parser.parse_args(argv)
 
 

@@ -345,6 +345,21 @@ class OAuthVerifier(TokenPipeline[AccessGrant]):
             keys, issuer=issuer or oauth_issuer(base_url), resource=resource, required_scopes=required_scopes, **options
         )
 
+    def without_required_scopes(self) -> OAuthVerifier:
+        """This verifier without ``required_scopes``, sharing its key provider and introspection: for a caller
+        that checks scopes itself, such as an SDK that answers 403 ``insufficient_scope`` on its own."""
+        return OAuthVerifier(
+            self.keys,
+            issuer=self.issuer,
+            resource=self.resource,
+            introspection=self.introspection,
+            algorithms=self.algorithms,
+            leeway=self.leeway,
+            clock=self._clock,
+            max_token_bytes=self.max_token_bytes,
+            cache_size=self._cache.max_entries,
+        )
+
     def __repr__(self) -> str:
         return (
             f"OAuthVerifier({self.keys!r}, issuer={self.issuer!r}, resource={self.resource!r}, "

@@ -20,6 +20,12 @@ It needs no web framework::
   authentication, anonymous. Preflights pass so that ``CORSMiddleware`` can answer them, wherever it sits; an
   application should not act on ``OPTIONS`` requests itself.
 - ``lifespan`` and other scope types are passed through untouched.
+- With an :class:`~betterauth_jwt.OAuthVerifier` (an OAuth resource server, an MCP server): ``scope["user"]`` is the
+  :class:`~betterauth_jwt.AccessGrant` and ``scope["auth"].scopes`` its scopes (and ``"authenticated"``), so
+  ``@requires("todos:write")`` works; a 401 says ``resource_metadata="<URL>"``, a token without the verifier's
+  ``required_scopes`` is a 403 with ``scope="..."``; and the RFC 9728 metadata document is served, public and
+  CORS-readable, at ``/.well-known/oauth-protected-resource`` and its path-suffixed form (``scopes_supported``,
+  ``resource_name`` go into it).
 
 Pure ASGI (never ``BaseHTTPMiddleware``): the application runs in the same task, so context variables set in a route
 are visible to the code around it, and nothing buffers the response.
@@ -27,22 +33,19 @@ are visible to the code around it, and nothing buffers the response.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any, Unpack
+from collections.abc import Iterable
+from typing import Unpack
 
-from ._verifier import Verifier
+from ._errors import ConfigurationError
+from ._verifier import OAuthVerifier, Verifier
+from ._web.asgi_types import ASGIApp, Receive, Scope, Send
 from ._web.authenticator import AUTHENTICATOR_SCOPE_KEY, Authenticator, AuthOptions
-from ._web.denial import Denied
+from ._web.denial import Denied, send_denial
+from ._web.metadata import MetadataEndpoint, metadata_endpoints
 from ._web.paths import PublicPaths
 from ._web.principal import ANONYMOUS_USER, Credentials
 
 __all__ = ["BetterAuthMiddleware"]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class BetterAuthMiddleware:
@@ -51,14 +54,21 @@ class BetterAuthMiddleware:
     def __init__(
         self,
         app: ASGIApp,
-        verifier: Verifier,
+        verifier: Verifier | OAuthVerifier,
         *,
         required: bool = True,
         public_paths: Iterable[str] = (),
         public_prefixes: Iterable[str] = (),
+        scopes_supported: Iterable[str] | None = None,
+        resource_name: str | None = None,
         **options: Unpack[AuthOptions],
     ) -> None:
         self.app = app
+        self.metadata: dict[str, MetadataEndpoint] = {}
+        if isinstance(verifier, OAuthVerifier):
+            self.metadata = metadata_endpoints(verifier, scopes_supported=scopes_supported, resource_name=resource_name)
+        elif scopes_supported is not None or resource_name is not None:
+            raise ConfigurationError("scopes_supported and resource_name describe an OAuthVerifier's resource")
         self.required = bool(required)
         self.public = PublicPaths(public_paths, public_prefixes)
         self._has_public_paths = bool(self.public)  # tested on every request, so not through PublicPaths.__bool__
@@ -67,6 +77,9 @@ class BetterAuthMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
+            return
+        if self.metadata and scope["type"] == "http" and scope["path"] in self.metadata:
+            await self.metadata[scope["path"]](scope, receive, send)  # public, for any client, browsers included
             return
         # A copy, as the ASGI spec asks of middleware that changes the scope: nothing leaks to the server or outer apps.
         scope = dict(scope)
@@ -82,7 +95,7 @@ class BetterAuthMiddleware:
             try:
                 identity = await self.authenticator.authenticate(scope, required=self.required)
             except Denied as denied:
-                await _send_denial(scope, send, denied)
+                await send_denial(scope, send, denied)
                 return
             if identity is None:
                 self._let_through_anonymous(scope)
@@ -100,18 +113,3 @@ def _is_preflight(scope: Scope) -> bool:
         return False
     names = {name for name, _ in scope.get("headers", ())}
     return b"origin" in names and b"access-control-request-method" in names
-
-
-async def _send_denial(scope: Scope, send: Send, denied: Denied) -> None:
-    if scope["type"] == "websocket":
-        # Closing before accepting makes the server refuse the handshake (HTTP 403); the code and reason are ours.
-        await send({"type": "websocket.close", "code": denied.close_code, "reason": denied.code})
-        return
-    body = denied.body
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in denied.headers),
-    ]
-    await send({"type": "http.response.start", "status": denied.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -93,7 +93,7 @@ class BetterAuthMiddleware:
                 identity = config.authenticator.authenticate_sync(scope, required=config.requires(scope))
             except Denied as denied:
                 return _response(denied)
-        self._attach(request, identity, config.set_user)
+        self._attach(request, cast("Identity | None", identity), config.set_user)  # a Verifier's: an Identity
         return self.get_response(request)
 
     async def _acall(self, request: HttpRequest) -> Any:
@@ -105,7 +105,7 @@ class BetterAuthMiddleware:
                 identity = await config.authenticator.authenticate(scope, required=config.requires(scope))
             except Denied as denied:
                 return _response(denied)
-        self._attach(request, identity, config.set_user)
+        self._attach(request, cast("Identity | None", identity), config.set_user)
         return await self.get_response(request)
 
     @staticmethod
@@ -141,7 +141,7 @@ def auth_required(
             async def async_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
                 try:
                     if (identity := _checked(request, guard)) is None:
-                        identity = await get_authenticator().authenticate(_scope(request), guard=guard)
+                        identity = cast(Identity, await get_authenticator().authenticate(_scope(request), guard=guard))
                 except Denied as denied:
                     return _response(denied)
                 request.auth_identity = identity
@@ -153,7 +153,7 @@ def auth_required(
         def sync_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             try:
                 if (identity := _checked(request, guard)) is None:
-                    identity = get_authenticator().authenticate_sync(_scope(request), guard=guard)
+                    identity = cast(Identity, get_authenticator().authenticate_sync(_scope(request), guard=guard))
             except Denied as denied:
                 return _response(denied)
             request.auth_identity = identity

@@ -21,8 +21,20 @@ identity the middleware put in ``scope["user"]``; otherwise (no middleware, a pu
 token) they verify the request's token with the middleware's settings, else with the ``BetterAuth`` that
 ``install`` stored on ``app.state.betterauth``. With neither, they fail loudly (a 500 naming the fix).
 
-Every dependency here is a ``SecurityBase``, so the OpenAPI schema declares an HTTP bearer (JWT) scheme named
-``BetterAuth`` and Swagger UI shows its Authorize button. For routes that rely on the middleware alone (no dependency),
+OAuth resource servers (tokens from Better Auth's OAuth provider, for third-party clients and MCP)::
+
+    auth = BetterAuth(OAuthVerifier.for_better_auth(base_url, resource="https://api.example.com/todos"),
+                      scopes={"todos:read": "Read your todos", "todos:write": "Change your todos"})
+    auth.install(app)  # also serves the RFC 9728 metadata its 401s point at
+    Grant = Annotated[AccessGrant, Security(auth, scopes=["todos:write"])]  # 403 insufficient_scope, scope="..."
+
+``BetterAuth(Verifier)`` yields an :class:`~betterauth_jwt.Identity`, ``BetterAuth(OAuthVerifier)`` an
+:class:`~betterauth_jwt.AccessGrant`: the types say which. ``Security(..., scopes=[...])`` (FastAPI's
+``SecurityScopes``) checks a grant's scopes, or a first-party user's ``"authenticated"`` / ``"role:<name>"``.
+
+Every dependency here is a ``SecurityBase``, so the OpenAPI schema declares a scheme named ``BetterAuth`` and Swagger
+UI shows its Authorize button: an HTTP bearer (JWT) scheme, or for an ``OAuthVerifier`` an OAuth2 authorization-code
+scheme with Better Auth's endpoints and the scopes. For routes that rely on the middleware alone (no dependency),
 :func:`document_bearer_auth` adds the scheme to every operation.
 
 A refusal raises :class:`AuthHTTPException` (a ``fastapi.HTTPException`` with the challenge headers, so the right status
@@ -32,28 +44,36 @@ when the keys are unavailable), which closes the socket before it is accepted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Annotated, Any, Literal, NoReturn, Unpack, overload
+from collections.abc import Callable, Iterable, Mapping
+from typing import Annotated, Any, Generic, NoReturn, TypeVar, Unpack, cast, overload
 
 try:
     from fastapi import Depends, FastAPI, HTTPException
     from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+    from fastapi.openapi.models import OAuth2 as OAuth2Model
+    from fastapi.openapi.models import OAuthFlowAuthorizationCode, OAuthFlows
+    from fastapi.security import SecurityScopes
     from fastapi.security.base import SecurityBase
     from starlette.exceptions import WebSocketException
     from starlette.requests import HTTPConnection, Request
     from starlette.responses import Response
+    from starlette.routing import Route
 except ImportError as exc:  # pragma: no cover - exercised without fastapi installed
     raise ImportError(
         "fastapi must be installed to use betterauth_jwt.fastapi: pip install 'betterauth-jwt[fastapi]'"
     ) from exc
 
+from ._errors import ConfigurationError
 from ._kinds.identity import Identity
+from ._kinds.oauth import AccessGrant
 from ._session_verifier import SessionVerifier
-from ._verifier import Verifier
+from ._verifier import OAuthVerifier, Verifier
 from ._web.authenticator import AUTHENTICATOR_SCOPE_KEY, Authenticator, AuthOptions
 from ._web.denial import Denied
+from ._web.metadata import METADATA_METHODS, authorization_endpoints, metadata_endpoints
 from ._web.paths import PublicPaths
-from ._web.principal import Guard
+from ._web.principal import Guard, Principal
+from ._web.scopes import check_scopes
 
 __all__ = [
     "SCHEME_NAME",
@@ -69,6 +89,8 @@ __all__ = [
 
 SCHEME_NAME = "BetterAuth"
 _SCHEME_DESCRIPTION = "A Better Auth JWT (from /api/auth/token or the set-auth-jwt header)."
+_OAUTH_DESCRIPTION = "An access token from Better Auth's OAuth provider for this resource."
+P = TypeVar("P", Identity, AccessGrant)
 SESSION_SCHEME_NAME = "BetterAuthSession"
 _SESSION_SCHEME_DESCRIPTION = "Better Auth's signed session cookie, checked against its session store."
 
@@ -87,89 +109,132 @@ def _refuse(conn: HTTPConnection, denied: Denied) -> NoReturn:
     raise AuthHTTPException(denied)
 
 
-@overload
 async def _identify(
-    conn: HTTPConnection, authenticator: Authenticator, *, required: Literal[True], guard: Guard | None = None
-) -> Identity: ...
-
-
-@overload
-async def _identify(
-    conn: HTTPConnection, authenticator: Authenticator, *, required: bool, guard: Guard | None = None
-) -> Identity | None: ...
-
-
-async def _identify(
-    conn: HTTPConnection, authenticator: Authenticator, *, required: bool, guard: Guard | None = None
-) -> Identity | None:
+    conn: HTTPConnection,
+    authenticator: Authenticator,
+    *,
+    required: bool,
+    guard: Guard | None = None,
+    scopes: Iterable[str] = (),
+) -> Principal | None:
     try:
-        return await authenticator.authenticate(conn.scope, required=required, guard=guard)
+        principal = await authenticator.authenticate(conn.scope, required=required, guard=guard)
+        if principal is not None and scopes:
+            check_scopes(authenticator, principal, scopes, conn.scope.get("path", ""))
     except Denied as denied:
         _refuse(conn, denied)
+    return principal
 
 
 class _BearerScheme(SecurityBase):
-    """Declares the ``BetterAuth`` HTTP bearer (JWT) scheme in OpenAPI for the routes that depend on it."""
+    """Declares the ``BetterAuth`` scheme in OpenAPI for the routes that depend on it: HTTP bearer (JWT), or for an
+    OAuth resource server the authorization-code flow at Better Auth with ``scopes`` (name -> description)."""
 
-    def __init__(self) -> None:
-        self.model = HTTPBearerModel(bearerFormat="JWT", description=_SCHEME_DESCRIPTION)
+    def __init__(
+        self, verifier: Verifier | OAuthVerifier | None = None, scopes: Mapping[str, str] | None = None
+    ) -> None:
         self.scheme_name = SCHEME_NAME
+        if not isinstance(verifier, OAuthVerifier):
+            self.model: Any = HTTPBearerModel(bearerFormat="JWT", description=_SCHEME_DESCRIPTION)
+            return
+        authorize, token = authorization_endpoints(verifier.issuer)
+        flow = OAuthFlowAuthorizationCode(authorizationUrl=authorize, tokenUrl=token, scopes=dict(scopes or {}))
+        self.model = OAuth2Model(flows=OAuthFlows(authorizationCode=flow), description=_OAUTH_DESCRIPTION)
 
 
-class _Optional(_BearerScheme):
-    def __init__(self, authenticator: Authenticator) -> None:
+class _Optional(_BearerScheme, Generic[P]):
+    def __init__(self, authenticator: Authenticator, model: Any) -> None:
         super().__init__()
+        self.model = model
         self._authenticator = authenticator
 
-    async def __call__(self, request: HTTPConnection) -> Identity | None:
-        return await _identify(request, self._authenticator, required=False)
+    async def __call__(self, request: HTTPConnection, security_scopes: SecurityScopes) -> P | None:
+        found = await _identify(request, self._authenticator, required=False, scopes=security_scopes.scopes)
+        return cast("P | None", found)
 
 
-class _Guarded(_BearerScheme):
-    def __init__(self, authenticator: Authenticator, guard: Guard) -> None:
+class _Guarded(_BearerScheme, Generic[P]):
+    def __init__(self, authenticator: Authenticator, guard: Guard, model: Any) -> None:
         super().__init__()
+        self.model = model
         self._authenticator = authenticator
         self.guard = guard
 
-    async def __call__(self, request: HTTPConnection) -> Identity:
-        return await _identify(request, self._authenticator, required=True, guard=self.guard)
+    async def __call__(self, request: HTTPConnection, security_scopes: SecurityScopes) -> P:
+        found = await _identify(
+            request, self._authenticator, required=True, guard=self.guard, scopes=security_scopes.scopes
+        )
+        return cast(P, found)
 
 
-class BetterAuth(_BearerScheme):
-    """The FastAPI dependency that yields the verified :class:`~betterauth_jwt.Identity` (401 without one).
+class BetterAuth(_BearerScheme, Generic[P]):
+    """The FastAPI dependency that yields the verified :class:`~betterauth_jwt.Identity` (with a ``Verifier``) or
+    :class:`~betterauth_jwt.AccessGrant` (with an ``OAuthVerifier``); 401 without one.
 
     Works for HTTP routes and WebSockets. ``cookie`` also reads Better Auth's ``session_data`` cookie (``True``: with
     ``verifier``, which must then be a ``TokenKind.SESSION_COOKIE`` verifier; a ``Verifier``: with that one).
+    ``scopes`` (OAuth: the scopes this API knows, name -> description, or names) go into the OpenAPI scheme and the
+    RFC 9728 metadata's ``scopes_supported``, beside ``resource_name``.
     """
+
+    @overload
+    def __init__(
+        self: BetterAuth[Identity],
+        verifier: Verifier,
+        **options: Unpack[AuthOptions],
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: BetterAuth[AccessGrant],
+        verifier: OAuthVerifier,
+        *,
+        scopes: Mapping[str, str] | Iterable[str] | None = None,
+        resource_name: str | None = None,
+        **options: Unpack[AuthOptions],
+    ) -> None: ...
 
     def __init__(
         self,
-        verifier: Verifier,
+        verifier: Verifier | OAuthVerifier,
+        *,
+        scopes: Mapping[str, str] | Iterable[str] | None = None,
+        resource_name: str | None = None,
         **options: Unpack[AuthOptions],
     ) -> None:
-        super().__init__()
+        described = dict(scopes) if isinstance(scopes, Mapping) else dict.fromkeys(scopes or (), "")
+        super().__init__(verifier, described)
         self.authenticator = Authenticator(verifier, **options)
-        self.optional = _Optional(self.authenticator)
+        self.metadata = {}
+        if isinstance(verifier, OAuthVerifier):
+            self.metadata = metadata_endpoints(verifier, scopes_supported=described, resource_name=resource_name)
+        elif scopes is not None or resource_name is not None:
+            raise ConfigurationError("scopes and resource_name describe an OAuthVerifier's resource")
+        self.optional: _Optional[P] = _Optional(self.authenticator, self.model)
         """Dependency: the identity, or ``None`` without a token (a present but invalid token is still a 401)."""
 
     def __repr__(self) -> str:
         return f"BetterAuth({self.authenticator!r})"
 
-    async def __call__(self, request: HTTPConnection) -> Identity:
-        return await _identify(request, self.authenticator, required=True)
+    async def __call__(self, request: HTTPConnection, security_scopes: SecurityScopes) -> P:
+        found = await _identify(request, self.authenticator, required=True, scopes=security_scopes.scopes)
+        return cast(P, found)
 
-    def require(self, predicate: Callable[[Identity], bool] | None = None, /, *, role: str | None = None) -> _Guarded:
+    def require(self, predicate: Callable[[P], bool] | None = None, /, *, role: str | None = None) -> _Guarded[P]:
         """Dependency: the identity if it has ``role`` (Better Auth admin plugin) and ``predicate(identity)`` is true;
         403 ``insufficient_scope`` otherwise."""
-        return _Guarded(self.authenticator, Guard(role=role, predicate=predicate))
+        return _Guarded(self.authenticator, Guard(role=role, predicate=predicate), self.model)
 
     def install(self, app: FastAPI) -> None:
         """Render refusals as ``{"detail", "code"}`` with their RFC 6750 headers; store ``self`` on
-        ``app.state.betterauth`` for the module-level :data:`CurrentUser` and :data:`OptionalUser`. With
-        ``cookie=SessionVerifier(...)``, the OpenAPI schema also declares the session cookie (``BetterAuthSession``)
-        as an alternative to the bearer scheme."""
+        ``app.state.betterauth`` for the module-level :data:`CurrentUser` and :data:`OptionalUser`; for an OAuth
+        resource server, serve its RFC 9728 metadata (public, CORS-readable). With ``cookie=SessionVerifier(...)``, the
+        OpenAPI schema also declares the session cookie (``BetterAuthSession``) beside the bearer scheme."""
         app.state.betterauth = self
         app.add_exception_handler(AuthHTTPException, _render_refusal)
+        # First, so that no catch-all route of the app's shadows them.
+        for path, endpoint in reversed(self.metadata.items()):
+            app.router.routes.insert(0, Route(path, endpoint, methods=list(METADATA_METHODS), include_in_schema=False))
         sessions = self.authenticator.cookie_verifier
         if isinstance(sessions, SessionVerifier):
             _document_session_cookie(app, sessions.cookie_names[-1])
@@ -216,7 +281,13 @@ class _AppUser(_BearerScheme):
                     "or BetterAuth(verifier).install(app)"
                 )
             authenticator = installed.authenticator
-        return await _identify(request, authenticator, required=self.required)
+        found = await _identify(request, authenticator, required=self.required)
+        if found is not None and not isinstance(found, Identity):
+            raise RuntimeError(
+                "betterauth_jwt.fastapi.CurrentUser and OptionalUser are first-party users (Identity); with an "
+                "OAuthVerifier, depend on the BetterAuth instance: Annotated[AccessGrant, Depends(auth)]"
+            )
+        return found
 
 
 current_user = _AppUser(required=True)

@@ -114,9 +114,10 @@ class BetterAuth:
         authenticator = current_app.extensions.get(EXTENSION)
         if not isinstance(authenticator, Authenticator):
             raise ConfigurationError("BetterAuth is not initialised for this app: call auth.init_app(app)")
+        # The authenticator holds a first-party Verifier (init_app's type): its principals are Identity objects.
         if guard is None and (identity := authenticator.cached_identity(scope)) is not None:
-            return identity  # a token verified before: no parsing at all
-        return authenticator.authenticate_sync(scope, required=required, guard=guard)
+            return cast(Identity, identity)  # a token verified before: no parsing at all
+        return cast("Identity | None", authenticator.authenticate_sync(scope, required=required, guard=guard))
 
     def required(self, view: View) -> View:
         """The view needs a verified token: 401 without one."""

@@ -20,7 +20,7 @@ what makes DRF answer 401 rather than 403) and the body ``{"detail": ..., "code"
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ._web.extras import missing_extra
 
@@ -73,6 +73,7 @@ class BetterAuthAuthentication(BaseAuthentication):  # type: ignore[misc]
                 raise _exception(denied) from None
         if identity is None:
             return None
+        identity = cast(Identity, identity)  # the settings' Verifier: a first-party Identity
         return IdentityUser(identity), identity
 
     def authenticate_header(self, request: Any) -> str:

@@ -14,28 +14,33 @@
 Starlette's model is "optional": a request without a token goes on with ``UnauthenticatedUser`` and routes use
 ``@requires("authenticated")`` (or ``"role:admin"``); a present but invalid token is a 401 from :meth:`on_error` (pass
 it: Starlette's default answers 400 with the exception's text). ``request.user`` is the
-:class:`~betterauth_jwt.Identity`. Starlette's middleware closes a refused WebSocket with code 1000 whatever
+:class:`~betterauth_jwt.Identity`; with an :class:`~betterauth_jwt.OAuthVerifier` it is the
+:class:`~betterauth_jwt.AccessGrant` and ``request.auth.scopes`` its scopes, so ``@requires("todos:write")`` works
+(add :func:`protected_resource_routes` for the RFC 9728 document its 401s point at). Starlette's middleware closes a refused WebSocket with code 1000 whatever
 ``on_error`` says; use :class:`~betterauth_jwt.asgi.BetterAuthMiddleware` for the 1008/1013 close codes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Unpack, cast
 
 try:
     from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, BaseUser
     from starlette.requests import HTTPConnection
     from starlette.responses import Response
+    from starlette.routing import Route
 except ImportError as exc:  # pragma: no cover - exercised without starlette installed
     raise ImportError(
         "starlette must be installed to use betterauth_jwt.starlette: pip install 'betterauth-jwt[starlette]'"
     ) from exc
 
-from ._verifier import Verifier
+from ._verifier import OAuthVerifier, Verifier
 from ._web.authenticator import Authenticator, AuthOptions
 from ._web.denial import Denied
+from ._web.metadata import METADATA_METHODS, metadata_endpoints
 
-__all__ = ["BetterAuthBackend", "BetterAuthError"]
+__all__ = ["BetterAuthBackend", "BetterAuthError", "protected_resource_routes"]
 
 
 class BetterAuthError(AuthenticationError):
@@ -49,7 +54,7 @@ class BetterAuthError(AuthenticationError):
 class BetterAuthBackend(AuthenticationBackend):
     def __init__(
         self,
-        verifier: Verifier,
+        verifier: Verifier | OAuthVerifier,
         **options: Unpack[AuthOptions],
     ) -> None:
         self.authenticator = Authenticator(verifier, **options)
@@ -76,3 +81,12 @@ class BetterAuthBackend(AuthenticationBackend):
                 401, "invalid_token", "authentication failed", self.authenticator.challenge("invalid_token")
             )
         return Response(denied.body, denied.status, dict(denied.headers), media_type="application/json")
+
+
+def protected_resource_routes(
+    verifier: OAuthVerifier, *, scopes_supported: Iterable[str] | None = None, resource_name: str | None = None
+) -> list[Route]:
+    """Routes serving ``verifier``'s RFC 9728 metadata at ``/.well-known/oauth-protected-resource`` and its
+    path-suffixed form: public (keep them outside authentication), cacheable, readable cross-origin."""
+    endpoints = metadata_endpoints(verifier, scopes_supported=scopes_supported, resource_name=resource_name)
+    return [Route(path, endpoint, methods=list(METADATA_METHODS)) for path, endpoint in endpoints.items()]

@@ -1,4 +1,4 @@
-"""``scripts/demo.py`` (``make demo``): both servers come up wired to each other, and go away on Ctrl-C."""
+"""``scripts/demo.py`` (``make demo``): the servers come up wired to each other, and go away on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from tests.interop.todo_server import free_port
 pytestmark = [pytest.mark.interop, pytest.mark.slow]
 
 DEMO = demo.ROOT / "scripts" / "demo.py"
-READY_LINE = "Press Ctrl-C to stop both."
+READY_LINE = "Press Ctrl-C to stop them all."
 STARTUP_TIMEOUT = 120.0
 
 
@@ -34,6 +34,7 @@ class DemoRun:
     log: Path
     web_url: str
     api_url: str
+    mcp_url: str
     data_dir: Path
 
     def output(self) -> str:
@@ -42,10 +43,11 @@ class DemoRun:
 
 @contextmanager
 def running_demo(mode: str, tmp_path: Path) -> Iterator[DemoRun]:
-    web_port, api_port = free_port(), free_port()
+    web_port, api_port, mcp_port = free_port(), free_port(), free_port()
     log = tmp_path / "demo.log"
     env = {key: value for key, value in os.environ.items() if key != "BETTER_AUTH_SECRET"}
     command = [sys.executable, str(DEMO), "--mode", mode, "--web-port", str(web_port), "--api-port", str(api_port)]
+    command += ["--mcp-port", str(mcp_port)]
     with log.open("wb") as out:
         process = subprocess.Popen(
             [*command, "--data-dir", str(tmp_path / "data")],
@@ -55,7 +57,14 @@ def running_demo(mode: str, tmp_path: Path) -> Iterator[DemoRun]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    run = DemoRun(process, log, f"http://localhost:{web_port}", f"http://127.0.0.1:{api_port}", tmp_path / "data")
+    run = DemoRun(
+        process,
+        log,
+        f"http://localhost:{web_port}",
+        f"http://127.0.0.1:{api_port}",
+        f"http://127.0.0.1:{mcp_port}/mcp",
+        tmp_path / "data",
+    )
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while READY_LINE not in run.output():
@@ -137,6 +146,16 @@ def assert_wired(run: DemoRun, mode: str) -> None:
     )
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == run.web_url
+    if mode == "jwks":  # the MCP server asks for an OAuth token and says where to get one
+        assert f"MCP server:    {run.mcp_url}" in run.output()
+        refused = httpx.post(run.mcp_url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, timeout=10)
+        assert refused.status_code == 401
+        metadata_url = refused.headers["www-authenticate"].split('resource_metadata="')[1].split('"')[0]
+        metadata = httpx.get(metadata_url, timeout=10).json()
+        assert metadata["resource"] == run.mcp_url
+        assert metadata["authorization_servers"] == [run.web_url]
+    else:
+        assert "MCP server:    not started in secret mode" in run.output()
 
 
 def jwt_header(token: str) -> dict[str, str]:
@@ -149,7 +168,8 @@ def jwt_header(token: str) -> dict[str, str]:
 def test_demo_serves_the_wired_stack_and_stops_both_on_ctrl_c(mode: str, frontend_build: None, tmp_path: Path) -> None:
     with running_demo(mode, tmp_path) as run:
         children = children_of(run.process.pid)
-        assert len(children) == 2, children  # next start and python -m todo_api
+        # next start, python -m todo_api and (JWKS mode) python -m mcp_todo
+        assert len(children) == (3 if mode == "jwks" else 2), children
         assert all(child.pgid == child.pid for child in children), "each server leads its own process group"
         groups = {child.pgid for child in children}
         assert_wired(run, mode)
@@ -158,12 +178,12 @@ def test_demo_serves_the_wired_stack_and_stops_both_on_ctrl_c(mode: str, fronten
         assert wait_for_exit(run.process) == 0, run.output()
 
     assert members_of(groups) == [], "a server process outlived the demo"
-    for url in (run.web_url, f"{run.api_url}/health"):
+    for url in (run.web_url, f"{run.api_url}/health", run.mcp_url):
         with pytest.raises(httpx.ConnectError):
             httpx.get(url, timeout=5)
     output = run.output()
-    assert "SIGINT received; stopping both servers" in output
-    assert "both servers stopped" in output
+    assert "SIGINT received; stopping all servers" in output
+    assert "all servers stopped" in output
     assert "generated a random BETTER_AUTH_SECRET" in output
     secret = (run.data_dir / demo.SECRET_FILE).read_text().strip()
     assert len(secret) >= 32

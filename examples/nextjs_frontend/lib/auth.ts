@@ -8,7 +8,9 @@
 import fs from "node:fs";
 import path from "node:path";
 
+import { oauthProvider } from "@better-auth/oauth-provider";
 import { betterAuth, type BetterAuthOptions } from "better-auth";
+import { createAuthMiddleware } from "better-auth/api";
 import { jwt } from "better-auth/plugins";
 import type { JWKOptions } from "better-auth/plugins";
 import Database from "better-sqlite3";
@@ -22,11 +24,13 @@ import {
   authSecret,
   databaseConfig,
   jwtExpirationTime,
+  mcpResourceURLs,
   rateLimitEnabled,
   trustedOrigins,
   type AuthMode,
   type DatabaseConfig,
 } from "./config";
+import { OAUTH_CONSENT_PAGE, OAUTH_LOGIN_PAGE, OAUTH_SCOPES } from "./oauth-scopes";
 
 /** The jwt() plugin for the chosen AUTH_MODE. Issuer and audience are the origin of BETTER_AUTH_URL. */
 function jwtPlugin(mode: AuthMode, secret: string) {
@@ -55,6 +59,57 @@ function jwtPlugin(mode: AuthMode, secret: string) {
     },
   });
 }
+
+/**
+ * Better Auth as an OAuth 2.1 authorization server for MCP clients (examples/mcp_todo). Clients register
+ * themselves (RFC 7591), send the user here to sign in (/oauth/login) and consent (/oauth/consent), and get a JWT
+ * access token for the MCP server's URL (its `resource`, RFC 8707): `typ: at+jwt`, `aud` = that URL, `iss` = this
+ * app's origin (the jwt plugin's issuer), signed with the same keys as /api/auth/jwks publishes.
+ *
+ * Only AUTH_MODE=jwks issues tokens an MCP server can verify (secret mode's custom HS256 signer publishes no keys
+ * and marks nothing as an access token); the plugin is installed in both modes so that both share one schema.
+ */
+function oauthProviderPlugin() {
+  const resources = mcpResourceURLs();
+  return oauthProvider({
+    loginPage: OAUTH_LOGIN_PAGE,
+    consentPage: OAUTH_CONSENT_PAGE,
+    scopes: [...OAUTH_SCOPES],
+    resources,
+    // A client registered by an MCP client may ask for tokens for the MCP server.
+    clientRegistrationDefaultResources: resources,
+    // MCP clients register themselves (RFC 7591) without any prior credentials.
+    allowDynamicClientRegistration: true,
+    allowUnauthenticatedClientRegistration: true,
+    // The login page may name the client before the user signs in (it proves the signed authorization query).
+    allowPublicClientPrelogin: true,
+  });
+}
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+function isHttpLoopback(uri: unknown): boolean {
+  try {
+    const url = new URL(String(uri));
+    return url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Dynamic registration: a client that does not say its `application_type` but whose redirect URIs are all http on a
+ * loopback host is a native app (RFC 8252 section 7.3: desktop apps and local tools such as MCP Inspector). Better
+ * Auth defaults a missing type to "web", and refuses loopback http redirect URIs for web clients.
+ */
+const loopbackClientsAreNative = createAuthMiddleware(async (ctx) => {
+  if (ctx.path !== "/oauth2/register" || !ctx.body || typeof ctx.body !== "object") return;
+  const body = ctx.body as { application_type?: unknown; redirect_uris?: unknown };
+  const uris = Array.isArray(body.redirect_uris) ? body.redirect_uris : [];
+  if (body.application_type === undefined && uris.length > 0 && uris.every(isHttpLoopback)) {
+    return { context: { body: { ...body, application_type: "native" } } };
+  }
+});
 
 function openDatabase(config: DatabaseConfig) {
   if (config.kind === "postgres") {
@@ -90,7 +145,8 @@ export function buildAuthOptions({ requireSecret = true }: BuildOptions = {}) {
       minPasswordLength: 8,
       maxPasswordLength: 128,
     },
-    plugins: [jwtPlugin(mode, secret)],
+    plugins: [jwtPlugin(mode, secret), oauthProviderPlugin()],
+    hooks: { before: loopbackClientsAreNative },
     ...(rateLimit === undefined ? {} : { rateLimit: { enabled: rateLimit } }),
     telemetry: { enabled: false },
   } satisfies BetterAuthOptions;

@@ -87,6 +87,34 @@ export function apiBaseURL(): string {
   return raw.replace(/\/+$/, "");
 }
 
+const DEFAULT_MCP_RESOURCE_URL = "http://127.0.0.1:8001/mcp";
+
+/**
+ * `MCP_RESOURCE_URL` (default http://127.0.0.1:8001/mcp): the MCP todo server (examples/mcp_todo), exactly as MCP
+ * clients address it. It is the RFC 8707 resource the OAuth provider issues JWT access tokens for (their `aud`), so
+ * it must be the same string the MCP server is configured with. Several may be given, comma-separated.
+ */
+export function mcpResourceURLs(): string[] {
+  const raw = readEnv("MCP_RESOURCE_URL") ?? DEFAULT_MCP_RESOURCE_URL;
+  const urls = raw
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const item of urls) {
+    let url: URL;
+    try {
+      url = new URL(item);
+    } catch {
+      throw new ConfigError(`MCP_RESOURCE_URL is not a URL: ${JSON.stringify(item)} (example: ${DEFAULT_MCP_RESOURCE_URL})`);
+    }
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hash || url.search) {
+      throw new ConfigError(`MCP_RESOURCE_URL must be an http(s) URL without query or fragment, got ${JSON.stringify(item)}`);
+    }
+  }
+  if (urls.length === 0) throw new ConfigError("MCP_RESOURCE_URL is empty");
+  return urls;
+}
+
 /** `AUTH_MODE`: `jwks` (default, EdDSA keys published at /api/auth/jwks) or `secret` (HS256 with BETTER_AUTH_SECRET). */
 export function authMode(): AuthMode {
   const raw = (readEnv("AUTH_MODE") ?? "jwks").toLowerCase();

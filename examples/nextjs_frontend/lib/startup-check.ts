@@ -32,7 +32,9 @@ export async function warnIfNotMigrated(): Promise<void> {
   let options: ReturnType<typeof buildAuthOptions> | undefined;
   try {
     options = buildAuthOptions({ requireSecret: false });
-    const { toBeCreated, toBeAdded } = await getMigrations(options);
+    // Errors only: on SQLite Better Auth reports every string[] column (the OAuth provider's tables have several)
+    // as "a different type in the database" on each start, though TEXT is how it stores them there.
+    const { toBeCreated, toBeAdded } = await getMigrations({ ...options, logger: { level: "error" } });
     const missing = [...toBeCreated, ...toBeAdded].map((t) => t.table);
     if (missing.length > 0) {
       console.warn(

@@ -21,7 +21,9 @@ How a refusal is answered (RFC 6750 section 3; body ``{"detail": ..., "code": ..
 - no token: 401, ``WWW-Authenticate: Bearer realm="..."`` without an error code (section 3.1);
 - a refused token: 401, ``error="invalid_token"`` and the error's safe description;
 - a guard refused the identity: 403, ``error="insufficient_scope"``;
-- the keys could not be obtained: 503 with ``Retry-After``.
+- the keys could not be obtained: 503 with ``Retry-After``;
+- with an ``OAuthVerifier`` (a resource server): every challenge also says ``resource_metadata="<URL>"`` (RFC 9728),
+  and a token without its ``required_scopes`` is a 403 naming them in ``scope="..."`` (``_web.scopes``).
 
 A WebSocket is closed before it is accepted: 1008 (policy violation), or 1013 (try again later) for the 503 case.
 """
@@ -31,11 +33,18 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any, Literal, TypeAlias, TypedDict, overload
 
-from .._errors import ConfigurationError, CrossSiteRequestError, InvalidTokenError, KeysUnavailableError
+from .._errors import (
+    ConfigurationError,
+    CrossSiteRequestError,
+    InsufficientScopeError,
+    InvalidTokenError,
+    KeysUnavailableError,
+)
 from .._kinds.identity import Identity, TokenKind
+from .._kinds.oauth import AccessGrant
 from .._logging import logger, token_fingerprint
 from .._session_verifier import SessionVerifier
-from .._verifier import Verifier
+from .._verifier import OAuthVerifier, Verifier
 from .credentials import (
     COOKIE_NAME,
     DEFAULT_COOKIE_PREFIX,
@@ -45,9 +54,11 @@ from .credentials import (
     bearer_token,
     session_cookie,
 )
-from .denial import NOT_QUOTABLE, Denied, challenge, retry_after
+from .denial import NOT_QUOTABLE, Denied, challenge, unavailable
+from .metadata import metadata_url
 from .outcome import ANONYMOUS, INSUFFICIENT_SCOPE, MISSING_TOKEN, OK, AuthOutcome, OnOutcome, report
-from .principal import Guard, IdentityCredentials, store_identity
+from .principal import Guard, IdentityCredentials, Principal, store_identity
+from .scopes import refuse_scopes
 
 __all__ = ["AUTHENTICATOR_SCOPE_KEY", "DEFAULT_REALM", "AuthOptions", "Authenticator"]
 
@@ -70,8 +81,8 @@ class AuthOptions(TypedDict, total=False):
 # scope is one the framework's own keys may then not fit beside without the scope dict growing, on every request.
 AUTHENTICATOR_SCOPE_KEY = "betterauth_jwt.authenticator"
 
-# a token, its verifier, where it was found
-_Found: TypeAlias = tuple[str, Verifier | SessionVerifier, Literal["header", "cookie"]]
+# A token, its verifier, where it was found.
+_Found: TypeAlias = tuple[str, Verifier | OAuthVerifier | SessionVerifier, Literal["header", "cookie"]]
 
 
 # -- the authenticator ----------------------------------------------------------------------------------------------
@@ -88,15 +99,19 @@ class Authenticator:
 
     def __init__(
         self,
-        verifier: Verifier,
+        verifier: Verifier | OAuthVerifier,
         *,
         cookie: bool | Verifier | SessionVerifier = False,
         cookie_prefix: str = DEFAULT_COOKIE_PREFIX,
         realm: str = DEFAULT_REALM,
         on_outcome: OnOutcome | None = None,
     ) -> None:
-        if not isinstance(verifier, Verifier):
-            raise ConfigurationError("verifier must be a betterauth_jwt.Verifier")
+        if not isinstance(verifier, Verifier | OAuthVerifier):
+            raise ConfigurationError("verifier must be a betterauth_jwt.Verifier or OAuthVerifier")
+        # An OAuth resource server: bearer tokens only, and its 401s point at its RFC 9728 metadata.
+        self.resource_metadata = metadata_url(verifier.resource) if isinstance(verifier, OAuthVerifier) else None
+        if cookie and isinstance(verifier, OAuthVerifier):
+            raise ConfigurationError("an OAuthVerifier takes bearer tokens only: the session cookie is first-party")
         cookie_verifier = verifier if cookie is True else cookie or None
         self.cookie_names: tuple[str, ...] = (
             f"{SECURE_COOKIE_PREFIX}{cookie_prefix}.session_data",
@@ -131,16 +146,16 @@ class Authenticator:
     @overload
     async def authenticate(
         self, scope: MutableMapping[str, Any], *, required: Literal[True] = True, guard: Guard | None = None
-    ) -> Identity: ...
+    ) -> Principal: ...
 
     @overload
     async def authenticate(
         self, scope: MutableMapping[str, Any], *, required: bool, guard: Guard | None = None
-    ) -> Identity | None: ...
+    ) -> Principal | None: ...
 
     async def authenticate(
         self, scope: MutableMapping[str, Any], *, required: bool = True, guard: Guard | None = None
-    ) -> Identity | None:
+    ) -> Principal | None:
         """The identity of the ASGI request ``scope``, or ``None`` when it has no token and ``required`` is false;
         raise :class:`Denied`. On success the identity is also put in ``scope["user"]`` and ``scope["auth"]``.
 
@@ -154,23 +169,23 @@ class Authenticator:
         token, verifier, source = found
         try:
             identity = await verifier.averify(token)
-        except (InvalidTokenError, KeysUnavailableError) as exc:
+        except (InvalidTokenError, KeysUnavailableError, InsufficientScopeError) as exc:
             raise self._refuse(exc, scope, token, source) from None
         return self._after_verify(scope, identity, guard, found)
 
     @overload
     def authenticate_sync(
         self, scope: MutableMapping[str, Any], *, required: Literal[True] = True, guard: Guard | None = None
-    ) -> Identity: ...
+    ) -> Principal: ...
 
     @overload
     def authenticate_sync(
         self, scope: MutableMapping[str, Any], *, required: bool, guard: Guard | None = None
-    ) -> Identity | None: ...
+    ) -> Principal | None: ...
 
     def authenticate_sync(
         self, scope: MutableMapping[str, Any], *, required: bool = True, guard: Guard | None = None
-    ) -> Identity | None:
+    ) -> Principal | None:
         """:meth:`authenticate` for synchronous frameworks (WSGI, Django's sync stack): the same steps, with the
         verifier's blocking ``verify`` (a JWKS fetch, if one is needed, blocks this thread only)."""
         found = self._before_verify(scope, required, guard)
@@ -179,7 +194,7 @@ class Authenticator:
         token, verifier, source = found
         try:
             identity = verifier.verify(token)
-        except (InvalidTokenError, KeysUnavailableError) as exc:
+        except (InvalidTokenError, KeysUnavailableError, InsufficientScopeError) as exc:
             raise self._refuse(exc, scope, token, source) from None
         return self._after_verify(scope, identity, guard, found)
 
@@ -187,12 +202,12 @@ class Authenticator:
 
     def _before_verify(
         self, scope: MutableMapping[str, Any], required: bool, guard: Guard | None
-    ) -> Identity | _Found | None:
+    ) -> Principal | _Found | None:
         """The answer when no verification is needed (an identity verified here already, or no token), else the token
         to verify and the verifier for it."""
         path = scope.get("path", "")
         user = scope.get("user")
-        if isinstance(user, Identity) and self._verified_here(user, scope.get("auth")):
+        if isinstance(user, Identity | AccessGrant) and self._verified_here(user, scope.get("auth")):
             if guard is not None:
                 self.authorize(user, guard, path)
             return user
@@ -220,8 +235,8 @@ class Authenticator:
         return found
 
     def _after_verify(
-        self, scope: MutableMapping[str, Any], identity: Identity, guard: Guard | None, found: _Found
-    ) -> Identity:
+        self, scope: MutableMapping[str, Any], identity: Principal, guard: Guard | None, found: _Found
+    ) -> Principal:
         token, verifier, source = found
         if guard is not None or self.on_outcome is not None:
             # The fingerprint (a SHA-256) and the outcome serve only logs and the hook: not built on the common path.
@@ -235,7 +250,7 @@ class Authenticator:
 
     def _refuse(
         self,
-        exc: InvalidTokenError | KeysUnavailableError,
+        exc: InvalidTokenError | KeysUnavailableError | InsufficientScopeError,
         scope: MutableMapping[str, Any],
         token: str,
         source: Literal["header", "cookie"],
@@ -243,9 +258,11 @@ class Authenticator:
         path = scope.get("path", "")
         if isinstance(exc, KeysUnavailableError):
             return self._unavailable(exc, AuthOutcome(exc.code, 503, path, None, token_fingerprint(token), source))
+        if isinstance(exc, InsufficientScopeError):  # an OAuthVerifier's required_scopes
+            return refuse_scopes(self, exc.missing_scopes, path, fingerprint=token_fingerprint(token), source=source)
         return self._refuse_token(exc, AuthOutcome(exc.code, 401, path, None, token_fingerprint(token), source))
 
-    def cached_identity(self, scope: MutableMapping[str, Any]) -> Identity | None:
+    def cached_identity(self, scope: MutableMapping[str, Any]) -> Principal | None:
         """:meth:`authenticate`'s common case, without a coroutine or any parsing: exactly one ``Authorization: Bearer``
         header whose token the verifier accepted before and still accepts now (its cache re-checks the time window and
         the key set). ``None`` means "call authenticate()", which decides everything else. On success the scope is set
@@ -272,7 +289,7 @@ class Authenticator:
         store_identity(scope, identity, self.verifier, "header")
         return identity
 
-    def _verified_here(self, user: Identity, credentials: object) -> bool:
+    def _verified_here(self, user: Principal, credentials: object) -> bool:
         if not isinstance(credentials, IdentityCredentials) or credentials.identity is not user:
             return False
         verifier, source = credentials.verifier, credentials.source
@@ -282,7 +299,7 @@ class Authenticator:
 
     def authorize(
         self,
-        identity: Identity,
+        identity: Principal,
         guard: Guard,
         path: str,
         *,
@@ -299,7 +316,7 @@ class Authenticator:
 
     def challenge(self, error: str | None = None, description: str | None = None) -> tuple[tuple[str, str], ...]:
         """The ``WWW-Authenticate`` header of a refusal from this authenticator (RFC 6750 section 3)."""
-        return challenge(self.realm, error, description)
+        return challenge(self.realm, error, description, resource_metadata=self.resource_metadata)
 
     def missing_token(self, path: str) -> Denied:
         report(self.on_outcome, AuthOutcome(MISSING_TOKEN, 401, path))
@@ -314,8 +331,7 @@ class Authenticator:
         # The description may name our JWKS endpoint and what went wrong with it: for our logs, not for the client.
         logger.warning("keys unavailable, token %s not checked on %r: %s", outcome.fingerprint, outcome.path, exc)
         report(self.on_outcome, outcome)
-        detail = "authentication is temporarily unavailable, retry later"
-        return Denied(503, exc.code, detail, (("Retry-After", retry_after(exc)),))
+        return unavailable(exc)
 
     # -- token extraction -----------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ successes and failures by reason (a metrics exporter is one such hook)::
 
 ``code`` is one of a small, stable set (safe as a metrics label), with the HTTP ``status`` it maps to:
 
-- ``"ok"`` (200): a valid token; ``identity`` is set.
+- ``"ok"`` (200): a valid token; ``identity`` is set (an :class:`AccessGrant` for an ``OAuthVerifier``).
 - ``"anonymous"`` (200): no token, and none was required (optional mode, ``OptionalUser``).
 - ``"missing_token"`` (401): no token, and one is required.
 - the code of an ``InvalidTokenError`` (401): ``"token_expired"``, ``"invalid_signature"``, ``"malformed_token"``,
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from .._kinds.identity import Identity
+from .._kinds.oauth import AccessGrant
 from .._logging import logger
 
 __all__ = ["ANONYMOUS", "INSUFFICIENT_SCOPE", "MISSING_TOKEN", "OK", "AuthOutcome", "OnOutcome", "report"]
@@ -48,7 +49,7 @@ class AuthOutcome:
     code: str
     status: int
     path: str
-    identity: Identity | None = None
+    identity: Identity | AccessGrant | None = None
     fingerprint: str | None = None
     source: Literal["header", "cookie"] | None = None
 

@@ -11,10 +11,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import ConfigurationError
 from .._kinds.identity import Identity, TokenKind, VerifiedClaims
+from .._kinds.oauth import AccessGrant
 
 if TYPE_CHECKING:
     from .._session_verifier import SessionVerifier
-    from .._verifier import Verifier
+    from .._verifier import OAuthVerifier, Verifier
+
+Principal = Identity | AccessGrant
+"""Who a verified request speaks for: a first-party user (:class:`Identity`), or an OAuth client acting for a user or
+for itself (:class:`AccessGrant`)."""
 
 __all__ = [
     "ANONYMOUS_USER",
@@ -22,6 +27,7 @@ __all__ = [
     "Credentials",
     "Guard",
     "IdentityCredentials",
+    "Principal",
     "identity_roles",
     "identity_scopes",
 ]
@@ -58,8 +64,11 @@ class Credentials:
     scopes: tuple[str, ...] = ()
 
 
-def identity_roles(identity: Identity) -> frozenset[str]:
-    """Better Auth's ``role`` (admin plugin): ``"admin"``, ``"admin,user"`` or a list; read from the user's claims."""
+def identity_roles(identity: Principal) -> frozenset[str]:
+    """Better Auth's ``role`` (admin plugin): ``"admin"``, ``"admin,user"`` or a list; read from the user's claims.
+    An OAuth grant has no roles: what a client may do is its scopes."""
+    if isinstance(identity, AccessGrant):
+        return frozenset()
     source = identity.claims.get("user") if identity.kind is TokenKind.SESSION_COOKIE else identity.claims
     # Exact-type tests first (a verified identity's claims, their nested objects): the ABC check is slow.
     if not (type(source) is VerifiedClaims or type(source) is MappingProxyType or isinstance(source, Mapping)):
@@ -74,8 +83,11 @@ def identity_roles(identity: Identity) -> frozenset[str]:
     return frozenset()
 
 
-def identity_scopes(identity: Identity) -> tuple[str, ...]:
-    """``"authenticated"`` and one ``"role:<name>"`` per role: ``@requires(["authenticated", "role:admin"])``."""
+def identity_scopes(identity: Principal) -> tuple[str, ...]:
+    """``"authenticated"`` and one ``"role:<name>"`` per role: ``@requires(["authenticated", "role:admin"])``; for an
+    OAuth grant, ``"authenticated"`` and the grant's scopes: ``@requires("todos:write")``."""
+    if isinstance(identity, AccessGrant):
+        return ("authenticated", *sorted(identity.scopes))
     roles = identity_roles(identity)
     if not roles:  # most users: no sorting, no generator (this runs on every authenticated request)
         return ("authenticated",)
@@ -91,7 +103,10 @@ class IdentityCredentials:
     __slots__ = ("identity", "source", "verifier")
 
     def __init__(
-        self, identity: Identity, verifier: Verifier | SessionVerifier, source: Literal["header", "cookie"]
+        self,
+        identity: Principal,
+        verifier: Verifier | OAuthVerifier | SessionVerifier,
+        source: Literal["header", "cookie"],
     ) -> None:
         self.identity = identity
         self.verifier = verifier
@@ -107,8 +122,8 @@ class IdentityCredentials:
 
 def store_identity(
     scope: MutableMapping[str, Any],
-    identity: Identity,
-    verifier: Verifier | SessionVerifier,
+    identity: Principal,
+    verifier: Verifier | OAuthVerifier | SessionVerifier,
     source: Literal["header", "cookie"],
 ) -> None:
     scope["user"], scope["auth"] = identity, IdentityCredentials(identity, verifier, source)
@@ -119,7 +134,7 @@ class Guard:
     """A condition on a verified identity (a role, a predicate, or both); a refusal is a 403."""
 
     role: str | None = None
-    predicate: Callable[[Identity], bool] | None = None
+    predicate: Callable[[Any], bool] | None = None
 
     def __post_init__(self) -> None:
         if self.role is None and self.predicate is None:
@@ -129,7 +144,7 @@ class Guard:
         if self.predicate is not None and not callable(self.predicate):
             raise ConfigurationError("the predicate must be a callable taking the Identity")
 
-    def allows(self, identity: Identity) -> bool:
+    def allows(self, identity: Principal) -> bool:
         if self.role is not None and self.role not in identity_roles(identity):
             return False
         return self.predicate is None or bool(self.predicate(identity))

@@ -111,11 +111,15 @@ class OAuthProviderServer(BetterAuthServer):
         env: Mapping[str, str] | None = None,
         secret: str = TEST_SECRET,
         startup_timeout: float = 30.0,
+        resources: tuple[str, ...] = (RESOURCE, OTHER_RESOURCE),
     ) -> None:
         if config not in CONFIGS:
             raise ValueError(f"unknown OAuth provider configuration {config!r}; known: {', '.join(CONFIGS)}")
         super().__init__(env=env, secret=secret, startup_timeout=startup_timeout)
         self.config = config
+        # The first is mcp()'s resource in the "mcp" configuration; a test's own server (an MCP server on a loopback
+        # port) is passed here.
+        self.configured_resources = resources
 
     @property
     def issuer(self) -> str:
@@ -126,7 +130,7 @@ class OAuthProviderServer(BetterAuthServer):
     def resources(self) -> tuple[str, ...]:
         """Every resource identifier the provider knows (the origin too, in ``issuer-origin``)."""
         extra = (self.base_url,) if self.config == "issuer-origin" else ()
-        return (RESOURCE, OTHER_RESOURCE, *extra)
+        return (*self.configured_resources, *extra)
 
     def start(self) -> None:
         if self._process is not None:
@@ -140,7 +144,7 @@ class OAuthProviderServer(BetterAuthServer):
             "BETTER_AUTH_TELEMETRY": "0",
             **self._extra_env,
             "OAUTH_CONFIG": self.config,
-            "OAUTH_RESOURCES": f"{RESOURCE},{OTHER_RESOURCE}",
+            "OAUTH_RESOURCES": ",".join(self.configured_resources),
             "PORT": "0",
             "BETTER_AUTH_SECRET": self.secret,
         }
@@ -309,7 +313,19 @@ class Provider:
         if resource is not None:
             query["resource"] = resource
         response = _check(self.browser.get(API_PATH + "/oauth2/authorize", params=query), "authorize", 302)
-        url = response.headers["location"]
+        params = self.follow_authorization(response.headers["location"], client.redirect_uri, password=password)
+        if "code" not in params:
+            raise HarnessError(f"authorization failed: {params.get('error')}: {params.get('error_description')}")
+        if params.get("state") != state or params.get("iss") != self.server.issuer:
+            raise HarnessError(f"redirect with state/iss {params.get('state')!r}/{params.get('iss')!r}")
+        return params["code"], verifier
+
+    def follow_authorization(self, url: str, redirect_uri: str, *, password: str = PASSWORD) -> dict[str, str]:
+        """From an authorization URL (or the provider's first redirect) through the login and consent pages, as this
+        user's browser; the query parameters of the final redirect to ``redirect_uri`` (``code``, ``state``, ``iss``,
+        or ``error``), unchecked: the caller (an OAuth client under test, say) checks them."""
+        if urlsplit(url).path == API_PATH + "/oauth2/authorize":
+            url = _check(self.browser.get(url), "authorize", 302).headers["location"]
         for _ in range(4):
             parts = urlsplit(url)
             if parts.path == LOGIN_PAGE:
@@ -319,15 +335,8 @@ class Provider:
             elif parts.path == CONSENT_PAGE:
                 body = {"accept": True, "oauth_query": parts.query}
                 url = _check(self.browser.post(API_PATH + "/oauth2/consent", json=body), "consent").json()["url"]
-            elif url.startswith(client.redirect_uri + "?"):
-                params = {name: values[0] for name, values in parse_qs(parts.query).items()}
-                if "code" not in params:
-                    raise HarnessError(
-                        f"authorization failed: {params.get('error')}: {params.get('error_description')}"
-                    )
-                if params.get("state") != state or params.get("iss") != self.server.issuer:
-                    raise HarnessError(f"redirect with state/iss {params.get('state')!r}/{params.get('iss')!r}")
-                return params["code"], verifier
+            elif url.startswith(redirect_uri + "?"):
+                return {name: values[0] for name, values in parse_qs(parts.query).items()}
             else:
                 raise HarnessError(f"unexpected authorization redirect to {parts.path}")
         raise HarnessError("authorization did not reach the redirect URI")
