@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .._errors import ExpiredTokenError, InvalidClaimsError, InvalidSignatureError, MalformedTokenError
-from .._jose.json import JSONError, loads_strict
+from .._jose.json import loads_object
 from .._jose.jwe import cbc_hmac_decrypt, parse_jwe
 from .._jose.token import b64url_decode
 from .claims import ValidityWindow, check_times, is_identifier
@@ -97,11 +97,8 @@ class CookieCacheFormats:
         return identity_from_claims(TokenKind.SESSION_COOKIE, claims), (valid_from, valid_until)
 
     def _compact_claims(self, token: str) -> dict[str, Any]:
-        try:
-            document = loads_strict(b64url_decode(token))
-        except JSONError:
-            raise MalformedTokenError("the session cookie is not Better Auth's compact cookie cache") from None
-        if not isinstance(document, dict):
+        document = loads_object(b64url_decode(token))
+        if document is None:
             raise MalformedTokenError("the session cookie is not Better Auth's compact cookie cache")
         payload, expires_at, signature = document.get("session"), document.get("expiresAt"), document.get("signature")
         if not isinstance(payload, dict) or type(expires_at) is not int or not isinstance(signature, str):
@@ -136,11 +133,8 @@ class CookieCacheFormats:
                 plaintext = cbc_hmac_decrypt(JWE_ENC, key, parsed.protected, parsed.iv, parsed.ciphertext, parsed.tag)
             except InvalidSignatureError:
                 continue
-            try:
-                claims = loads_strict(plaintext)
-            except JSONError:
-                raise MalformedTokenError("the encrypted session cookie does not hold JSON") from None
-            if not isinstance(claims, dict):
+            claims = loads_object(plaintext)
+            if claims is None:
                 raise MalformedTokenError("the encrypted session cookie does not hold a JSON object")
             return claims
         raise InvalidSignatureError("the encrypted session cookie was not made with any configured secret")

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from .._errors import ConfigurationError, StoreUnavailableError
-from .._jose.json import JSONError, loads_strict
+from .._jose.json import loads_object
 from .base import PerLoop, SignedCookie, StoreLookup, invalid_data, missing_extra, record_from_documents
 
 if TYPE_CHECKING:
@@ -105,14 +105,11 @@ class RedisSessionStore:
         return record_from_documents(session, user, token=cookie.token, revoked_before=_revoked_before(marker))
 
     def _json(self, value: object) -> dict[str, Any]:
-        if not isinstance(value, bytes | str) or len(value) > self.max_value_bytes:
-            raise invalid_data("a session entry that is not Better Auth's JSON")
-        try:
-            document = loads_strict(value)
-        except JSONError:
-            raise invalid_data("a session entry that is not JSON") from None
-        if not isinstance(document, dict):
-            raise invalid_data("a session entry that is not a JSON object")
+        document = (
+            loads_object(value) if isinstance(value, bytes | str) and len(value) <= self.max_value_bytes else None
+        )
+        if document is None:
+            raise invalid_data("a session entry that is not Better Auth's JSON object")
         return document
 
     # -- I/O ------------------------------------------------------------------------------------------------------------
