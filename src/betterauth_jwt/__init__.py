@@ -31,12 +31,13 @@ from ._keys.remote import RemoteJWKS
 from ._kinds.identity import Identity, TokenKind
 from ._kinds.oauth import AccessGrant
 from ._logging import token_fingerprint
+from ._oauth_verifier import OAuthVerifier
 from ._session_verifier import SessionVerifier
 from ._stores.introspection import TokenIntrospection
 from ._stores.redis import RedisSessionStore
 from ._stores.remote import RemoteSessionStore
 from ._stores.sql import SqlSessionStore
-from ._verifier import OAuthVerifier, Verifier
+from ._verifier import Verifier
 from ._web.csrf import OriginCheck
 from ._web.outcome import AuthOutcome, OnOutcome
 

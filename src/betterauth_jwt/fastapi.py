@@ -66,8 +66,9 @@ except ImportError as exc:  # pragma: no cover - exercised without fastapi insta
 from ._errors import ConfigurationError
 from ._kinds.identity import Identity
 from ._kinds.oauth import AccessGrant
+from ._oauth_verifier import OAuthVerifier
 from ._session_verifier import SessionVerifier
-from ._verifier import OAuthVerifier, Verifier
+from ._verifier import Verifier
 from ._web.authenticator import AUTHENTICATOR_SCOPE_KEY, Authenticator, AuthOptions
 from ._web.denial import Denied
 from ._web.metadata import METADATA_METHODS, authorization_endpoints, metadata_endpoints

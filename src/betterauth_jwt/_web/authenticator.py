@@ -43,8 +43,9 @@ from .._errors import (
 from .._kinds.identity import Identity, TokenKind
 from .._kinds.oauth import AccessGrant
 from .._logging import logger, token_fingerprint
+from .._oauth_verifier import OAuthVerifier
 from .._session_verifier import SessionVerifier
-from .._verifier import OAuthVerifier, Verifier
+from .._verifier import Verifier
 from .credentials import (
     COOKIE_NAME,
     DEFAULT_COOKIE_PREFIX,

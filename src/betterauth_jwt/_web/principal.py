@@ -14,8 +14,9 @@ from .._kinds.identity import Identity, TokenKind, VerifiedClaims
 from .._kinds.oauth import AccessGrant
 
 if TYPE_CHECKING:
+    from .._oauth_verifier import OAuthVerifier
     from .._session_verifier import SessionVerifier
-    from .._verifier import OAuthVerifier, Verifier
+from .._verifier import Verifier
 
 Principal = Identity | AccessGrant
 """Who a verified request speaks for: a first-party user (:class:`Identity`), or an OAuth client acting for a user or
