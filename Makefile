@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # The demo needs only the front end's packages; the interop tests need their own Better Auth servers' too.
 DEMO_NPM_PROJECTS := examples/nextjs_frontend
-TEST_NPM_PROJECTS := tests/interop/betterauth tests/interop/oauth
+TEST_NPM_PROJECTS := tests/interop/betterauth tests/interop/oauth tests/interop/sessions
 LINT_PATHS := $(wildcard src tests examples/fastapi_todo examples/frameworks examples/mcp_todo benchmarks scripts fuzz)
 # make test-pythons: the core and adapter tests on the other supported Pythons (pyenv's, or PYTHON_3_12=... to choose).
 PYTHON_3_12 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3) python3.12)
@@ -106,6 +106,7 @@ bench: venv
 	$(PY) -m benchmarks.http_bench
 	$(PY) -m benchmarks.oauth_bench
 	$(PY) -m benchmarks.frameworks_bench
+	$(PY) -m benchmarks.sessions
 
 bench-smoke: venv
 	$(PY) -m benchmarks.micro --smoke
@@ -116,6 +117,7 @@ bench-smoke: venv
 	$(PY) -m benchmarks.http_bench --smoke
 	$(PY) -m benchmarks.oauth_bench --smoke
 	$(PY) -m benchmarks.frameworks_bench --smoke
+	$(PY) -m benchmarks.sessions --smoke
 
 # The user documentation (docs/, mkdocs.yml) into site/; strict: a broken link or anchor fails the build.
 docs: venv

@@ -48,7 +48,9 @@ def _factories() -> tuple[TokenFactory, TokenFactory]:
 
 HS256, EDDSA = _factories()
 VERIFIERS = tuple(
-    (issuer.alg, kind, issuer.verifier(kind, cache_size=64)) for issuer in (HS256, EDDSA) for kind in TokenKind
+    (issuer.alg, kind, issuer.verifier(kind, cache_size=64))
+    for issuer in (HS256, EDDSA)
+    for kind in (TokenKind.ACCESS, TokenKind.SESSION_COOKIE)
 )
 JWKS_PROBE = EDDSA.access_token()
 

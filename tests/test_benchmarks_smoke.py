@@ -143,6 +143,17 @@ def test_http_benchmark_serves_every_variant_as_expected(tmp_path: Path) -> None
     assert all(rate > 0 for rate in result["median_requests_per_s"].values())
 
 
+def test_sessions_benchmark_runs_and_counts_round_trips(tmp_path: Path) -> None:
+    done = _run("benchmarks.sessions", "--output", str(tmp_path), timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {row[0]: row for row in json.loads((tmp_path / "sessions.json").read_text())["rows"]}
+    # One SQL query, two Redis GETs (the session, then the user's revoked-before marker); none on a cache hit.
+    assert rows["session, SQLite, sync"][2] == 1
+    assert rows["session, SQLite, async"][2] == 1
+    assert rows["session, Redis, async"][2] == 2
+    assert rows["session, SQLite, sync, cache_ttl=5"][2] < 0.1
+
+
 def test_oauth_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
     done = _run("benchmarks.oauth_bench", "--output", str(tmp_path))
     assert done.returncode == 0, done.stderr

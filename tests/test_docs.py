@@ -87,7 +87,9 @@ def run_page(page: Path) -> None:
             for block in python_blocks(page):
                 if block.skip_reason is not None:
                     continue
-                code = compile(block.source, block.where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+                code = compile(
+                    block.source, block.where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
+                )
                 try:
                     result = eval(code, module.__dict__)  # our own documentation, compiled above
                     if inspect.iscoroutine(result):

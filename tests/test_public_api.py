@@ -11,6 +11,7 @@ CONTRACT = {
     "Verifier", "TokenKind", "Identity",
     "SharedSecret", "StaticJWKS", "RemoteJWKS", "KeyProvider",
     "BetterAuthJWTError", "InvalidTokenError", "KeysUnavailableError", "ConfigurationError",
+    "SessionVerifier", "SqlSessionStore", "RedisSessionStore", "RemoteSessionStore", "OriginCheck",
 }  # fmt: skip
 
 

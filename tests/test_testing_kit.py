@@ -32,7 +32,7 @@ ALGORITHMS = ["EdDSA", "ES256", "ES512", "RS256", "PS256", "HS256"]
 
 
 @pytest.mark.parametrize("alg", ALGORITHMS)
-@pytest.mark.parametrize("kind", list(TokenKind))
+@pytest.mark.parametrize("kind", [TokenKind.ACCESS, TokenKind.SESSION_COOKIE])  # the JWT kinds
 def test_expired_and_not_yet_valid_tokens(alg: str, kind: TokenKind) -> None:
     factory = TokenFactory(alg, clock=lambda: NOW)
     verifier = factory.verifier(kind)

@@ -7,6 +7,7 @@ import contextlib
 from ._errors import (
     BetterAuthJWTError,
     ConfigurationError,
+    CrossSiteRequestError,
     ExpiredTokenError,
     ImmatureTokenError,
     InsufficientScopeError,
@@ -17,6 +18,8 @@ from ._errors import (
     MalformedTokenError,
     OpaqueTokenError,
     SenderConstrainedTokenError,
+    SessionRejectedError,
+    StoreUnavailableError,
     UnknownKeyError,
     UnsupportedTokenError,
     WrongTokenKindError,
@@ -28,8 +31,14 @@ from ._keys.remote import RemoteJWKS
 from ._kinds.identity import Identity, TokenKind
 from ._kinds.oauth import AccessGrant
 from ._logging import token_fingerprint
+from ._oauth_verifier import OAuthVerifier
+from ._session_verifier import SessionVerifier
 from ._stores.introspection import TokenIntrospection
-from ._verifier import OAuthVerifier, Verifier
+from ._stores.redis import RedisSessionStore
+from ._stores.remote import RemoteSessionStore
+from ._stores.sql import SqlSessionStore
+from ._verifier import Verifier
+from ._web.csrf import OriginCheck
 from ._web.outcome import AuthOutcome, OnOutcome
 
 __version__ = "0.1.0"
@@ -39,6 +48,7 @@ __all__ = [
     "AuthOutcome",
     "BetterAuthJWTError",
     "ConfigurationError",
+    "CrossSiteRequestError",
     "ExpiredTokenError",
     "Identity",
     "ImmatureTokenError",
@@ -52,10 +62,17 @@ __all__ = [
     "OAuthVerifier",
     "OnOutcome",
     "OpaqueTokenError",
+    "OriginCheck",
+    "RedisSessionStore",
     "RemoteJWKS",
+    "RemoteSessionStore",
     "SenderConstrainedTokenError",
+    "SessionRejectedError",
+    "SessionVerifier",
     "SharedSecret",
+    "SqlSessionStore",
     "StaticJWKS",
+    "StoreUnavailableError",
     "TokenIntrospection",
     "TokenKind",
     "UnknownKeyError",

@@ -18,9 +18,17 @@ Hierarchy::
     │   │                                                                                  missing_claim, invalid_claim
     │   ├── WrongTokenKindError             another kind of token than this verifier's:   wrong_token_kind
     │   │                                   an OAuth token as a first-party one, ...
-    │   └── SenderConstrainedTokenError     a DPoP / mTLS bound token sent as a bearer     sender_constrained_token
+    │   ├── SenderConstrainedTokenError     a DPoP / mTLS bound token sent as a bearer     sender_constrained_token
+    │   └── SessionRejectedError            the session store refuses the session cookie   session_not_found,
+    │                                                                                      session_expired,
+    │                                                                                      session_revoked,
+    │                                                                                      user_not_found, user_banned
     ├── InsufficientScopeError          a valid token without the scopes needed (403)     insufficient_scope
+    ├── CrossSiteRequestError           a cookie-authenticated request from another site  cross_site_request
+    │                                   (HTTP 403)
     ├── KeysUnavailableError            *we* could not obtain keys (HTTP 503)             keys_unavailable
+    │   └── StoreUnavailableError           the session store could not be read            store_unavailable,
+    │                                                                                      store_data_invalid
     └── ConfigurationError              bad configuration, raised at construction          configuration_error
 
 Messages are written here, never copied from another library's exception, and never contain the token, a secret or a
@@ -34,6 +42,7 @@ from collections.abc import Iterable
 __all__ = [
     "BetterAuthJWTError",
     "ConfigurationError",
+    "CrossSiteRequestError",
     "ExpiredTokenError",
     "ImmatureTokenError",
     "InsufficientScopeError",
@@ -44,6 +53,8 @@ __all__ = [
     "MalformedTokenError",
     "OpaqueTokenError",
     "SenderConstrainedTokenError",
+    "SessionRejectedError",
+    "StoreUnavailableError",
     "UnknownKeyError",
     "UnsupportedTokenError",
     "WrongTokenKindError",
@@ -156,6 +167,22 @@ class InsufficientScopeError(BetterAuthJWTError):
         super().__init__(description or f"the token lacks the scope(s) this request needs: {needed}")
 
 
+class SessionRejectedError(InvalidTokenError):
+    """The session cookie is genuine but its session is not usable: gone from the store (signed out, revoked), expired,
+    its user deleted or banned. ``code`` says which."""
+
+    code = "session_not_found"
+
+
+class CrossSiteRequestError(BetterAuthJWTError):
+    """A request that would be authenticated by an ambient cookie came from another site (CSRF). Adapters answer 403.
+
+    Raised before the cookie is looked at, so the answer never tells whether the cookie was valid.
+    """
+
+    code = "cross_site_request"
+
+
 class KeysUnavailableError(BetterAuthJWTError):
     """The verification keys could not be obtained (e.g. the JWKS endpoint is down and nothing usable is cached).
 
@@ -173,3 +200,14 @@ class ConfigurationError(BetterAuthJWTError, ValueError):
     """The library was configured in a way that cannot be safe. Raised at construction, never per request."""
 
     code = "configuration_error"
+
+
+class StoreUnavailableError(KeysUnavailableError):
+    """The session store (database, Redis, Better Auth's get-session) could not be read, or answered something we cannot
+    interpret. An outage, not a bad cookie: adapters answer 503 with ``Retry-After``, as for keys.
+
+    A subclass of :class:`KeysUnavailableError` on purpose: for a session verifier the store *is* where the verdict
+    comes from, and every adapter already turns that class into 503, so no error table needs a new row.
+    """
+
+    code = "store_unavailable"

@@ -37,7 +37,8 @@ from collections.abc import Iterable
 from typing import Unpack
 
 from ._errors import ConfigurationError
-from ._verifier import OAuthVerifier, Verifier
+from ._oauth_verifier import OAuthVerifier
+from ._verifier import Verifier
 from ._web.asgi_types import ASGIApp, Receive, Scope, Send
 from ._web.authenticator import AUTHENTICATOR_SCOPE_KEY, Authenticator, AuthOptions
 from ._web.denial import Denied, send_denial

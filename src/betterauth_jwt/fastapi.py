@@ -66,7 +66,9 @@ except ImportError as exc:  # pragma: no cover - exercised without fastapi insta
 from ._errors import ConfigurationError
 from ._kinds.identity import Identity
 from ._kinds.oauth import AccessGrant
-from ._verifier import OAuthVerifier, Verifier
+from ._oauth_verifier import OAuthVerifier
+from ._session_verifier import SessionVerifier
+from ._verifier import Verifier
 from ._web.authenticator import AUTHENTICATOR_SCOPE_KEY, Authenticator, AuthOptions
 from ._web.denial import Denied
 from ._web.metadata import METADATA_METHODS, authorization_endpoints, metadata_endpoints
@@ -76,6 +78,7 @@ from ._web.scopes import check_scopes
 
 __all__ = [
     "SCHEME_NAME",
+    "SESSION_SCHEME_NAME",
     "AuthHTTPException",
     "BetterAuth",
     "CurrentUser",
@@ -89,6 +92,8 @@ SCHEME_NAME = "BetterAuth"
 _SCHEME_DESCRIPTION = "A Better Auth JWT (from /api/auth/token or the set-auth-jwt header)."
 _OAUTH_DESCRIPTION = "An access token from Better Auth's OAuth provider for this resource."
 P = TypeVar("P", Identity, AccessGrant)
+SESSION_SCHEME_NAME = "BetterAuthSession"
+_SESSION_SCHEME_DESCRIPTION = "Better Auth's signed session cookie, checked against its session store."
 
 
 class AuthHTTPException(HTTPException):
@@ -224,12 +229,30 @@ class BetterAuth(_BearerScheme, Generic[P]):
     def install(self, app: FastAPI) -> None:
         """Render refusals as ``{"detail", "code"}`` with their RFC 6750 headers; store ``self`` on
         ``app.state.betterauth`` for the module-level :data:`CurrentUser` and :data:`OptionalUser`; for an OAuth
-        resource server, serve its RFC 9728 metadata (public, CORS-readable)."""
+        resource server, serve its RFC 9728 metadata (public, CORS-readable). With ``cookie=SessionVerifier(...)``, the
+        OpenAPI schema also declares the session cookie (``BetterAuthSession``) beside the bearer scheme."""
         app.state.betterauth = self
         app.add_exception_handler(AuthHTTPException, _render_refusal)
         # First, so that no catch-all route of the app's shadows them.
         for path, endpoint in reversed(self.metadata.items()):
             app.router.routes.insert(0, Route(path, endpoint, methods=list(METADATA_METHODS), include_in_schema=False))
+        sessions = self.authenticator.cookie_verifier
+        if isinstance(sessions, SessionVerifier):
+            _document_session_cookie(app, sessions.cookie_names[-1])
+
+
+def _document_session_cookie(app: FastAPI, cookie_name: str) -> None:
+    def declare(schema: dict[str, Any]) -> None:
+        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes[SESSION_SCHEME_NAME] = {"type": "apiKey", "in": "cookie", "name": cookie_name,
+                                        "description": _SESSION_SCHEME_DESCRIPTION}  # fmt: skip
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                security = operation.get("security") if isinstance(operation, dict) else None
+                if isinstance(security, list) and {SCHEME_NAME: []} in security:
+                    security.append({SESSION_SCHEME_NAME: []})  # either one authenticates the request
+
+    _extend_openapi(app, declare)
 
 
 async def _render_refusal(request: Request, exc: Exception) -> Response:
@@ -282,12 +305,8 @@ def document_bearer_auth(
     """Declare the ``BetterAuth`` bearer scheme for every operation of ``app``'s OpenAPI schema, except the public
     paths (give the middleware's ``public_paths``/``public_prefixes``): for apps protected by the middleware alone."""
     public = PublicPaths(public_paths, public_prefixes)
-    build = app.openapi
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = build()
+    def declare(schema: dict[str, Any]) -> None:
         schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
         schemes[SCHEME_NAME] = _BearerScheme().model.model_dump(mode="json", by_alias=True, exclude_none=True)
         for path, operations in schema.get("paths", {}).items():
@@ -296,6 +315,19 @@ def document_bearer_auth(
             for operation in operations.values():
                 if isinstance(operation, dict) and "security" not in operation:
                     operation["security"] = [{SCHEME_NAME: []}]
+
+    _extend_openapi(app, declare)
+
+
+def _extend_openapi(app: FastAPI, extend: Callable[[dict[str, Any]], None]) -> None:
+    """Have ``extend`` edit the app's OpenAPI schema once, when it is first built (FastAPI then caches it)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        extend(schema)
         app.openapi_schema = schema
         return schema
 

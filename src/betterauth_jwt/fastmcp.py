@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - exercised without fastmcp insta
 
 from ._errors import ConfigurationError
 from ._kinds.oauth import AccessGrant
-from ._verifier import OAuthVerifier
+from ._oauth_verifier import OAuthVerifier
 from ._web.metadata import ResourceMetadata
 from ._web.outcome import OnOutcome
 from ._web.token_seam import KeysUnavailableMiddleware, SeamTokenVerifier, server_scopes

@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - exercised without mcp installed
     raise ImportError("mcp must be installed to use betterauth_jwt.mcp: pip install 'betterauth-jwt[mcp]'") from exc
 
 from ._errors import ConfigurationError
-from ._verifier import OAuthVerifier
+from ._oauth_verifier import OAuthVerifier
 from ._web.token_seam import KeysUnavailableMiddleware, SeamTokenVerifier, server_scopes
 
 __all__ = ["BetterAuthTokenVerifier", "KeysUnavailableMiddleware", "auth_settings"]

@@ -35,7 +35,8 @@ except ImportError as exc:  # pragma: no cover - exercised without starlette ins
         "starlette must be installed to use betterauth_jwt.starlette: pip install 'betterauth-jwt[starlette]'"
     ) from exc
 
-from ._verifier import OAuthVerifier, Verifier
+from ._oauth_verifier import OAuthVerifier
+from ._verifier import Verifier
 from ._web.authenticator import Authenticator, AuthOptions
 from ._web.denial import Denied
 from ._web.metadata import METADATA_METHODS, metadata_endpoints

@@ -77,23 +77,23 @@ def node_available() -> bool:
     return major.isdigit() and int(major) >= 18
 
 
-def ensure_node_modules(timeout: float = 600.0) -> None:
+def ensure_node_modules(timeout: float = 600.0, project: Path = NODE_PROJECT) -> None:
     """Install the Node project from its lockfile (``npm ci``) if not installed yet."""
-    if (NODE_PROJECT / "node_modules" / "better-auth" / "package.json").is_file():
+    if (project / "node_modules" / "better-auth" / "package.json").is_file():
         return
     npm = shutil.which("npm")
     if npm is None:
         raise HarnessError("npm is not on PATH; cannot install the Better Auth test server")
     result = subprocess.run(
         [npm, "ci", "--no-audit", "--no-fund"],
-        cwd=NODE_PROJECT,
+        cwd=project,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
     )
     if result.returncode != 0:
-        raise HarnessError(f"npm ci failed in {NODE_PROJECT}:\n{result.stderr[-4000:]}")
+        raise HarnessError(f"npm ci failed in {project}:\n{result.stderr[-4000:]}")
 
 
 def better_auth_version() -> str:
@@ -114,6 +114,10 @@ class BetterAuthServer:
     for an absolute ``exp``) and ``BA_ROTATION_INTERVAL`` (seconds, ``rotation`` only).
     """
 
+    # Another Node project with a server.mjs speaking the same READY protocol (tests/interop/sessions) overrides these.
+    project: Path = NODE_PROJECT
+    configs: tuple[str, ...] = CONFIGS
+
     def __init__(
         self,
         config: str = "eddsa",
@@ -122,8 +126,8 @@ class BetterAuthServer:
         secret: str = TEST_SECRET,
         startup_timeout: float = 30.0,
     ) -> None:
-        if config not in CONFIGS:
-            known = ", ".join(CONFIGS)
+        if config not in self.configs:
+            known = ", ".join(self.configs)
             raise ValueError(f"unknown Better Auth configuration {config!r}; known: {known}")
         self.config = config
         self.secret = secret
@@ -163,7 +167,7 @@ class BetterAuthServer:
         node = shutil.which("node")
         if node is None:
             raise HarnessError("node is not on PATH")
-        ensure_node_modules()
+        ensure_node_modules(project=self.project)
         # Extra env first: configuration, port and secret are this object's to decide.
         env = {
             **os.environ,
@@ -178,8 +182,8 @@ class BetterAuthServer:
         stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115
         self._stderr = stderr
         self._process = subprocess.Popen(
-            [node, str(SERVER_SCRIPT)],
-            cwd=NODE_PROJECT,
+            [node, str(self.project / "server.mjs")],
+            cwd=self.project,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

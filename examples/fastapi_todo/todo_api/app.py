@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from betterauth_jwt import KeyProvider, KeysUnavailableError, RemoteJWKS, SharedSecret
+from betterauth_jwt import KeyProvider, KeysUnavailableError, RemoteJWKS, SessionVerifier, SharedSecret
 from betterauth_jwt.asgi import BetterAuthMiddleware
 from betterauth_jwt.fastapi import BetterAuth
 
@@ -82,6 +82,8 @@ def create_app(settings: Settings) -> FastAPI:
             await anyio.to_thread.run_sync(engine.dispose)
             if isinstance(keys, RemoteJWKS):
                 await keys.aclose()
+            if settings.sessions is not None:
+                await settings.sessions.aclose()
 
     app = FastAPI(
         title="Todo API",
@@ -94,19 +96,28 @@ def create_app(settings: Settings) -> FastAPI:
 
     # Deny by default: every path needs a valid token unless it is listed as public. A request without one is refused
     # before FastAPI reads its body, and a route added later is protected without anyone having to remember it.
+    # Session mode (BETTERAUTH_MODE=session): Better Auth's session cookie too, checked against its session store, so
+    # that a signed-out browser is refused on its next call; bearer JWTs still work for API clients.
+    cookie: SessionVerifier | bool = settings.sessions or False
     app.add_middleware(
-        BetterAuthMiddleware, verifier=settings.verifier, public_paths=PUBLIC_PATHS, public_prefixes=PUBLIC_PREFIXES
+        BetterAuthMiddleware,
+        verifier=settings.verifier,
+        public_paths=PUBLIC_PATHS,
+        public_prefixes=PUBLIC_PREFIXES,
+        cookie=cookie,
     )
     # The routes' CurrentUser dependency takes the identity the middleware verified, and declares the bearer scheme
     # in OpenAPI (Swagger UI's Authorize button). install() renders its refusals like the middleware's.
-    BetterAuth(settings.verifier).install(app)
+    BetterAuth(settings.verifier, cookie=cookie).install(app)
     app.include_router(api_router)
 
     # Outermost, so refusals (401, 503) carry CORS headers too: the front end must be able to read a 401 to refresh
-    # its token. Tokens travel in the Authorization header, never in cookies, so no credentials mode is needed.
+    # its token. In JWT mode tokens travel in the Authorization header, never in cookies, so no credentials mode is
+    # needed; session mode lets the listed origins send the session cookie (OriginCheck refuses any other site).
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
+        allow_credentials=settings.sessions is not None,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type"],
         expose_headers=["WWW-Authenticate", "Retry-After"],

@@ -13,7 +13,16 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from betterauth_jwt import ConfigurationError, SharedSecret, Verifier
+from betterauth_jwt import (
+    ConfigurationError,
+    OriginCheck,
+    RedisSessionStore,
+    RemoteSessionStore,
+    SessionVerifier,
+    SharedSecret,
+    SqlSessionStore,
+    Verifier,
+)
 
 DEFAULT_BETTER_AUTH_URL = "http://localhost:3000"
 DEFAULT_DATABASE_URL = f"sqlite:///{Path(__file__).resolve().parent.parent / 'todo.db'}"
@@ -45,6 +54,27 @@ def verifier_from(better_auth_url: str, secret: str | None) -> Verifier:
             SharedSecret(secret)  # checked on its own first, so a weak secret is not blamed on the URL
     with _blame("BETTER_AUTH_URL"):
         return Verifier.for_better_auth(better_auth_url, secret=secret)
+
+
+def sessions_from(secret: str | None, store_url: str, cors_origins: tuple[str, ...]) -> SessionVerifier:
+    """Session mode (``BETTERAUTH_MODE=session``): Better Auth's session cookie, checked against its session store on
+    every request, so that sign-out is refused on the very next call. ``SESSION_STORE`` says where: Better Auth's
+    database (``sqlite:///...``, ``postgresql://...``), its Redis secondaryStorage (``redis://...``), or Better Auth
+    itself (``http(s)://...``, its get-session endpoint; the default, ``BETTER_AUTH_URL``)."""
+    if secret is None:
+        raise SettingsError(
+            "BETTER_AUTH_SECRET", "session mode needs Better Auth's secret: it signs the session cookie"
+        )
+    store: SqlSessionStore | RedisSessionStore | RemoteSessionStore
+    with _blame("SESSION_STORE"):
+        if store_url.startswith(("redis://", "rediss://")):
+            store = RedisSessionStore(store_url)
+        elif store_url.startswith(("http://", "https://")):
+            store = RemoteSessionStore(store_url)
+        else:
+            store = SqlSessionStore(database_url_from(store_url), admin=True)
+    with _blame("BETTER_AUTH_SECRET"):
+        return SessionVerifier(secret=secret, store=store, csrf=OriginCheck(cors_origins))
 
 
 def database_url_from(raw: str) -> str:
@@ -91,6 +121,7 @@ class Settings:
 
     verifier: Verifier
     database_url: str = field(default_factory=lambda: database_url_from(DEFAULT_DATABASE_URL), repr=False)
+    sessions: SessionVerifier | None = None  # session mode: the session cookie too, checked against Better Auth's store
     cors_origins: tuple[str, ...] = DEFAULT_CORS_ORIGINS
     host: str = "127.0.0.1"
     port: int = 8000
@@ -101,7 +132,24 @@ class Settings:
         cors_origins = cors_origins_from(environ.get("CORS_ORIGINS", ",".join(DEFAULT_CORS_ORIGINS)))
         port = port_from(environ.get("PORT") or "8000")
         secret = environ.get("BETTER_AUTH_SECRET") or None  # set but empty (as compose files do) means unset
+        better_auth_url = environ.get("BETTER_AUTH_URL") or DEFAULT_BETTER_AUTH_URL
+        mode = environ.get("BETTERAUTH_MODE") or "jwt"
+        if mode not in ("jwt", "session"):
+            raise SettingsError("BETTERAUTH_MODE", f"{mode!r} is neither 'jwt' nor 'session'")
+        sessions = None
+        if mode == "session":
+            # The secret signs the session cookie; bearer JWTs (API clients) are then checked with the JWKS.
+            store_url = environ.get("SESSION_STORE") or better_auth_url
+            sessions = sessions_from(secret, store_url, cors_origins)
+            secret = None
         # Last: in JWKS mode the verifier owns HTTP clients, so it is built only once everything else is valid.
-        verifier = verifier_from(environ.get("BETTER_AUTH_URL") or DEFAULT_BETTER_AUTH_URL, secret)
+        verifier = verifier_from(better_auth_url, secret)
         host = environ.get("HOST") or "127.0.0.1"
-        return cls(verifier=verifier, database_url=database_url, cors_origins=cors_origins, host=host, port=port)
+        return cls(
+            verifier=verifier,
+            database_url=database_url,
+            cors_origins=cors_origins,
+            host=host,
+            port=port,
+            sessions=sessions,
+        )

@@ -24,8 +24,9 @@ EXPLANATIONS: dict[str, str] = {
         "header instead."
     ),
     "encrypted_token": (
-        "The token is encrypted (JWE): Better Auth's cookieCache strategy 'jwe'. Only signed tokens can be verified: "
-        "use cookieCache strategy 'jwt', or send a JWT-plugin access token."
+        "The token is encrypted (JWE) and this verifier cannot read it: Better Auth's cookieCache strategy 'jwe' is "
+        "decrypted only by Verifier(SharedSecret(secret), kind=TokenKind.SESSION_COOKIE); anything else encrypted is "
+        "refused. Send a JWT-plugin access token to other verifiers."
     ),
     "no_bearer_scheme": (
         "The Authorization header holds a token without the Bearer scheme. Send 'Authorization: Bearer <token>': "
@@ -36,8 +37,9 @@ EXPLANATIONS: dict[str, str] = {
         "characters. Send one header with one token."
     ),
     "malformed_cookie": (
-        "The session_data cookie is duplicated or its chunks (.0, .1, ...) are incomplete. Clear the cookies and sign "
-        "in again; check that a proxy does not drop or duplicate cookies."
+        "The session_data cookie is duplicated or its chunks (.0, .1, ...) are incomplete, or the session_token cookie "
+        "is not '<token>.<44-character base64 signature>'. Clear the cookies and sign in again; check that a proxy "
+        "does not drop or duplicate cookies."
     ),
     "unsupported_algorithm": (
         "The token's alg is not allowed by this verifier (or is 'none'). With a JWKS the algorithms come from the keys; "
@@ -124,6 +126,30 @@ EXPLANATIONS: dict[str, str] = {
         "The token is valid but lacks what the route requires (HTTP 403): the user's role or claim for a first-party "
         "token (add the role on the Better Auth side, or check the guard), or an OAuth token's scope(s) (ask for "
         "them in the authorization request, scope=..., and have the user consent again)."
+    ),
+    # SessionVerifier: the session_token cookie against Better Auth's store
+    "session_not_found": (
+        "The session cookie is genuine but the store has no such session: signed out, revoked, deleted by Better Auth "
+        "(expired, user banned), or the verifier reads another database / Redis than Better Auth writes."
+    ),
+    "session_expired": "The session's expiresAt is past (Better Auth's session.expiresIn). Sign in again.",
+    "session_revoked": (
+        "Redis: Better Auth's revoked-sessions-before-<userId> marker (revoke-all, user deleted or banned) is later "
+        "than the session's creation."
+    ),
+    "user_not_found": "The session's user row no longer exists; Better Auth refuses such a session too.",
+    "user_banned": "The admin plugin marks the user banned (banned set, banExpires unset or in the future).",
+    "cross_site_request": (
+        "HTTP 403: a cookie-authenticated request came from another site (Sec-Fetch-Site / Origin), or a WebSocket "
+        "handshake did. Add the front end's origin to OriginCheck([...]); API clients should send a bearer token."
+    ),
+    "store_unavailable": (
+        "HTTP 503: the session store could not be read (database or Redis down, timeout; Better Auth's get-session "
+        "unreachable, 5xx or a redirect). An outage, not a bad cookie: retry after Retry-After."
+    ),
+    "store_data_invalid": (
+        "HTTP 503: the session store holds something Better Auth does not write. Check table and column names "
+        "(session_fields / user_fields), or the Redis database and key_prefix."
     ),
 }
 

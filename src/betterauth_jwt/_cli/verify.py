@@ -57,7 +57,7 @@ def _prompt_secret() -> str:
 
 def build_oauth_verifier(args: argparse.Namespace) -> Any:
     """The :class:`OAuthVerifier` that ``--oauth`` and its options describe."""
-    from .._verifier import OAuthVerifier
+    from .._oauth_verifier import OAuthVerifier
 
     if args.secret_env or args.secret_prompt:
         raise UsageError("--oauth takes keys from --base-url or --jwks: Better Auth signs OAuth tokens with its JWKS")

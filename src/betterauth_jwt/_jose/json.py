@@ -62,3 +62,12 @@ def _depth(value: Any, level: int) -> int:
     if isinstance(value, list):
         return max((_depth(v, level + 1) for v in value), default=level + 1)
     return level
+
+
+def loads_object(data: bytes | str) -> dict[str, Any] | None:
+    """:func:`loads_strict` for documents that must be a JSON object: ``None`` for anything else, JSON or not."""
+    try:
+        document = loads_strict(data)
+    except JSONError:
+        return None
+    return document if isinstance(document, dict) else None

@@ -106,6 +106,7 @@ class SharedSecret(_FixedKeys):
             raise ConfigurationError("SharedSecret algorithms must be a non-empty subset of HS256, HS384, HS512")
         min_bytes = max(algs.HMAC_MIN_KEY_BYTES[alg] for alg in allowed)
         keys: list[VerificationKey] = []
+        raws: list[bytes] = []
         for position, value in enumerate(secrets):
             raw = _secret_bytes(value)
             if raw.strip() in _PUBLIC_DEFAULT_SECRETS:
@@ -119,7 +120,9 @@ class SharedSecret(_FixedKeys):
                     "(e.g. `openssl rand -base64 32`)"
                 )
             keys.append(hmac_key(raw, allowed))
+            raws.append(raw)
         self._keys = tuple(keys)
+        self._raw = tuple(raws)  # for Better Auth's cookie-cache formats that are not JWS (raw_secrets)
         self._algorithms = allowed
 
     def __repr__(self) -> str:  # never show the secrets
@@ -165,3 +168,9 @@ class StaticJWKS(_FixedKeys):
 
     def get_keys(self, kid: str | None, alg: str) -> Sequence[VerificationKey]:
         return select_keys(self.key_set, kid, alg)
+
+
+def raw_secrets(secret: SharedSecret) -> tuple[bytes, ...]:
+    """The secrets' bytes, current first: Better Auth's ``compact`` cookie cache signs with the current one, its ``jwe``
+    cookie cache derives keys from each. Never logged, never shown."""
+    return secret._raw

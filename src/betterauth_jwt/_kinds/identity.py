@@ -21,6 +21,9 @@ class TokenKind(enum.Enum):
     SESSION_COOKIE = "session_cookie"
     """The ``session_data`` cookie-cache JWT: nested ``user`` and ``session`` objects."""
 
+    SESSION = "session"
+    """The signed ``session_token`` cookie, checked against Better Auth's session store (:class:`SessionVerifier`)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Identity:

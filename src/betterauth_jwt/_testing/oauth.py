@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._keys.fixed import KeyProvider
-from .._verifier import OAuthVerifier
+from .._oauth_verifier import OAuthVerifier
 
 __all__ = ["DEFAULT_CLIENT_ID", "DEFAULT_RESOURCE", "OAuthTokens"]
 

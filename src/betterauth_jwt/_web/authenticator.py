@@ -11,7 +11,10 @@ Where the token comes from (the header wins):
    credentials a single ``b64token``; anything else that claims the Bearer scheme is refused (401), never guessed at.
    A header with another scheme (``Basic ...``) carries no bearer token and is left alone.
 2. When enabled, Better Auth's ``session_data`` cookie: ``__Secure-{prefix}.session_data`` before
-   ``{prefix}.session_data``, or its chunks ``.0``, ``.1``, ... joined in order, as Better Auth writes them.
+   ``{prefix}.session_data``, or its chunks ``.0``, ``.1``, ... joined in order, as Better Auth writes them; or, with
+   ``cookie=SessionVerifier(...)``, its ``session_token`` cookie, checked against Better Auth's session store after the
+   verifier's ``OriginCheck`` has let the request through (a cross-site request: 403 ``cross_site_request``, whatever
+   its cookie). A request with both a bearer token and a cookie is authenticated by the header alone.
 
 How a refusal is answered (RFC 6750 section 3; body ``{"detail": ..., "code": ...}``, never the token):
 
@@ -30,11 +33,19 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any, Literal, TypeAlias, TypedDict, overload
 
-from .._errors import ConfigurationError, InsufficientScopeError, InvalidTokenError, KeysUnavailableError
+from .._errors import (
+    ConfigurationError,
+    CrossSiteRequestError,
+    InsufficientScopeError,
+    InvalidTokenError,
+    KeysUnavailableError,
+)
 from .._kinds.identity import Identity, TokenKind
 from .._kinds.oauth import AccessGrant
 from .._logging import logger, token_fingerprint
-from .._verifier import OAuthVerifier, Verifier
+from .._oauth_verifier import OAuthVerifier
+from .._session_verifier import SessionVerifier
+from .._verifier import Verifier
 from .credentials import (
     COOKIE_NAME,
     DEFAULT_COOKIE_PREFIX,
@@ -59,7 +70,7 @@ class AuthOptions(TypedDict, total=False):
     """The :class:`Authenticator`'s options: every adapter takes them as keyword arguments and passes them on as they
     are, so a new option is added here once, not in each framework's face (see :class:`Authenticator` for each)."""
 
-    cookie: bool | Verifier
+    cookie: bool | Verifier | SessionVerifier
     cookie_prefix: str
     realm: str
     on_outcome: OnOutcome | None
@@ -72,7 +83,7 @@ class AuthOptions(TypedDict, total=False):
 AUTHENTICATOR_SCOPE_KEY = "betterauth_jwt.authenticator"
 
 # A token, its verifier, where it was found.
-_Found: TypeAlias = tuple[str, Verifier | OAuthVerifier, Literal["header", "cookie"]]
+_Found: TypeAlias = tuple[str, Verifier | OAuthVerifier | SessionVerifier, Literal["header", "cookie"]]
 
 
 # -- the authenticator ----------------------------------------------------------------------------------------------
@@ -83,14 +94,15 @@ class Authenticator:
 
     ``cookie=True`` also reads the ``session_data`` cookie and verifies it with ``verifier`` (which must then be a
     ``TokenKind.SESSION_COOKIE`` verifier); ``cookie=<Verifier>`` verifies the cookie with that one, so bearer access
-    tokens and the cookie can both be accepted.
+    tokens and the cookie can both be accepted. ``cookie=<SessionVerifier>`` reads Better Auth's ``session_token``
+    cookie instead (its names) and checks it against the session store, after the verifier's CSRF check.
     """
 
     def __init__(
         self,
         verifier: Verifier | OAuthVerifier,
         *,
-        cookie: bool | Verifier = False,
+        cookie: bool | Verifier | SessionVerifier = False,
         cookie_prefix: str = DEFAULT_COOKIE_PREFIX,
         realm: str = DEFAULT_REALM,
         on_outcome: OnOutcome | None = None,
@@ -102,7 +114,13 @@ class Authenticator:
         if cookie and isinstance(verifier, OAuthVerifier):
             raise ConfigurationError("an OAuthVerifier takes bearer tokens only: the session cookie is first-party")
         cookie_verifier = verifier if cookie is True else cookie or None
-        if cookie_verifier is not None:
+        self.cookie_names: tuple[str, ...] = (
+            f"{SECURE_COOKIE_PREFIX}{cookie_prefix}.session_data",
+            f"{cookie_prefix}.session_data",
+        )
+        if isinstance(cookie_verifier, SessionVerifier):
+            self.cookie_names = cookie_verifier.cookie_names
+        elif cookie_verifier is not None:
             if not isinstance(cookie_verifier, Verifier):
                 raise ConfigurationError("cookie must be True, False or a Verifier for the session_data cookie")
             if cookie_verifier.kind is not TokenKind.SESSION_COOKIE:
@@ -118,7 +136,6 @@ class Authenticator:
             raise ConfigurationError("on_outcome must be a callable taking an AuthOutcome")
         self.verifier = verifier
         self.cookie_verifier = cookie_verifier
-        self.cookie_names = (f"{SECURE_COOKIE_PREFIX}{cookie_prefix}.session_data", f"{cookie_prefix}.session_data")
         self.realm = realm
         self.on_outcome = on_outcome
         # The verifier checks the token's size itself; this only bounds the work spent on a hostile header.
@@ -204,6 +221,18 @@ class Authenticator:
                 report(self.on_outcome, AuthOutcome(ANONYMOUS, 200, path))
                 return None
             raise self.missing_token(path)
+        token, verifier, source = found
+        if isinstance(verifier, SessionVerifier) and verifier.csrf is not None:
+            # Before the cookie is parsed: a cross-site request learns nothing about its cookie.
+            try:
+                websocket = scope.get("type") == "websocket"
+                # No method in the scope counts as unsafe: a face that forgot it must not switch the check off.
+                verifier.csrf.check(scope.get("method", ""), scope.get("headers", ()), websocket=websocket)
+            except CrossSiteRequestError as exc:
+                outcome = AuthOutcome(exc.code, 403, path, None, token_fingerprint(token), source)
+                logger.info("cross-site request refused on %r (cookie %s not read)", path, outcome.fingerprint)
+                report(self.on_outcome, outcome)
+                raise Denied(403, exc.code, exc.description, ()) from None
         return found
 
     def _after_verify(

@@ -1,5 +1,6 @@
 """From a WSGI ``environ`` (or Django's ``request.META``, which has the same keys under WSGI and ASGI) to the scope
-mapping the :class:`~betterauth_jwt._web.authenticator.Authenticator` reads: the path and the two headers it looks at.
+mapping the :class:`~betterauth_jwt._web.authenticator.Authenticator` reads: the path, the method, and the headers it
+looks at (the credentials, and what a session cookie's CSRF check reads: ``Origin``, ``Sec-Fetch-Site``, ``Host``).
 
 PEP 3333 hands header values over as ``str`` decoded from ISO-8859-1, so encoding them back gives the bytes the client
 sent. A server joins repeated headers into one value (``"Bearer a,Bearer b"``), which the bearer rules then refuse as
@@ -15,7 +16,13 @@ from typing import Any
 __all__ = ["environ_scope"]
 
 # The only headers the authenticator reads; the rest of the request is not copied.
-_HEADERS = ((b"authorization", "HTTP_AUTHORIZATION"), (b"cookie", "HTTP_COOKIE"))
+_HEADERS = (
+    (b"authorization", "HTTP_AUTHORIZATION"),
+    (b"cookie", "HTTP_COOKIE"),
+    (b"origin", "HTTP_ORIGIN"),
+    (b"sec-fetch-site", "HTTP_SEC_FETCH_SITE"),
+    (b"host", "HTTP_HOST"),
+)
 
 
 def environ_scope(environ: Mapping[str, Any], path: str | None = None) -> dict[str, Any]:
@@ -28,4 +35,4 @@ def environ_scope(environ: Mapping[str, Any], path: str | None = None) -> dict[s
         value = environ.get(key)
         if isinstance(value, str):
             headers.append((name, value.encode("latin-1", "replace")))
-    return {"type": "http", "path": path, "headers": headers}
+    return {"type": "http", "path": path, "method": environ.get("REQUEST_METHOD", ""), "headers": headers}

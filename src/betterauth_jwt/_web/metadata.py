@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from .._errors import ConfigurationError
 from .._kinds.oauth import parse_scope
-from .._verifier import OAuthVerifier
+from .._oauth_verifier import OAuthVerifier
 from .asgi_types import Receive, Scope, Send
 from .denial import NOT_QUOTABLE
 

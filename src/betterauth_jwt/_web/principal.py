@@ -14,7 +14,9 @@ from .._kinds.identity import Identity, TokenKind, VerifiedClaims
 from .._kinds.oauth import AccessGrant
 
 if TYPE_CHECKING:
-    from .._verifier import OAuthVerifier, Verifier
+    from .._oauth_verifier import OAuthVerifier
+    from .._session_verifier import SessionVerifier
+from .._verifier import Verifier
 
 Principal = Identity | AccessGrant
 """Who a verified request speaks for: a first-party user (:class:`Identity`), or an OAuth client acting for a user or
@@ -102,7 +104,10 @@ class IdentityCredentials:
     __slots__ = ("identity", "source", "verifier")
 
     def __init__(
-        self, identity: Principal, verifier: Verifier | OAuthVerifier, source: Literal["header", "cookie"]
+        self,
+        identity: Principal,
+        verifier: Verifier | OAuthVerifier | SessionVerifier,
+        source: Literal["header", "cookie"],
     ) -> None:
         self.identity = identity
         self.verifier = verifier
@@ -119,7 +124,7 @@ class IdentityCredentials:
 def store_identity(
     scope: MutableMapping[str, Any],
     identity: Principal,
-    verifier: Verifier | OAuthVerifier,
+    verifier: Verifier | OAuthVerifier | SessionVerifier,
     source: Literal["header", "cookie"],
 ) -> None:
     scope["user"], scope["auth"] = identity, IdentityCredentials(identity, verifier, source)

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from .._errors import ConfigurationError, InsufficientScopeError, InvalidTokenError, KeysUnavailableError
 from .._kinds.oauth import AccessGrant, parse_scope
 from .._logging import logger, token_fingerprint
-from .._verifier import OAuthVerifier
+from .._oauth_verifier import OAuthVerifier
 from .asgi_types import ASGIApp, Message, Receive, Scope, Send
 from .denial import send_denial, unavailable
 from .outcome import INSUFFICIENT_SCOPE, OK, AuthOutcome, OnOutcome, report
