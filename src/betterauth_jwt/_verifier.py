@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from ._cache import VerifiedTokenCache
-from ._errors import ConfigurationError, InvalidSignatureError
+from ._errors import ConfigurationError, InvalidClaimsError, InvalidSignatureError
 from ._jose import algorithms as algs
 from ._jose.jwk import VerificationKey
 from ._jose.token import DEFAULT_MAX_TOKEN_BYTES, ParsedToken, parse_token
