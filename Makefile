@@ -95,7 +95,8 @@ demo-secret: venv node-deps-demo
 	$(PY) scripts/demo.py --mode secret
 
 # Benchmarks (docs/performance.md): micro (peers, four algorithms), a realistic request stream, the steps of one
-# verification (parts), cache memory, HTTP (uvicorn + wrk). A few minutes; results in benchmarks/results/.
+# verification (parts), cache memory, HTTP (uvicorn + wrk), session mode
+# in process and over HTTP (sessions, sessions_http). A few minutes; results in benchmarks/results/.
 # `python -m benchmarks.before_after --ref main` compares this checkout with another revision, in one process.
 # bench-smoke: tiny counts, checks that they run (CI runs it as tests/test_benchmarks_smoke.py).
 bench: venv
@@ -107,6 +108,7 @@ bench: venv
 	$(PY) -m benchmarks.oauth_bench
 	$(PY) -m benchmarks.frameworks_bench
 	$(PY) -m benchmarks.sessions
+	$(PY) -m benchmarks.sessions_http
 
 bench-smoke: venv
 	$(PY) -m benchmarks.micro --smoke
@@ -118,6 +120,7 @@ bench-smoke: venv
 	$(PY) -m benchmarks.oauth_bench --smoke
 	$(PY) -m benchmarks.frameworks_bench --smoke
 	$(PY) -m benchmarks.sessions --smoke
+	$(PY) -m benchmarks.sessions_http --smoke
 
 # The user documentation (docs/, mkdocs.yml) into site/; strict: a broken link or anchor fails the build.
 docs: venv

@@ -154,6 +154,27 @@ def test_sessions_benchmark_runs_and_counts_round_trips(tmp_path: Path) -> None:
     assert rows["session, SQLite, sync, cache_ttl=5"][2] < 0.1
 
 
+@pytest.mark.slow
+def test_sessions_http_benchmark_serves_every_mode_and_counts_round_trips(tmp_path: Path) -> None:
+    if shutil.which("wrk") is None:
+        unavailable("wrk is not installed (Debian: apt-get install wrk)")
+    done = _run("benchmarks.sessions_http", "--output", str(tmp_path), timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads((tmp_path / "sessions_http.json").read_text())
+    assert result["served_as_expected"] == {name: True for name in result["median_requests_per_s"]}
+    assert all(rate > 0 for rate in result["median_requests_per_s"].values())
+    trips = result["round_trips_per_request"]
+    assert trips["JWT (EdDSA), repeated token"] == {}
+    # Counted by the server: one SQL statement, two Redis GETs (the session, the revoked-before marker); with the short
+    # positive cache, only the first requests (and one after the TTL) reach the store.
+    assert trips["session, SQLite"]["store_round_trips"] == trips["session, SQLite"]["sql_statements"] == 1
+    assert trips["session, Redis"]["store_round_trips"] == trips["session, Redis"]["redis_gets"] == 2
+    for name in ("session, SQLite, cache_ttl=5", "session, Redis, cache_ttl=5"):
+        assert trips[name]["store_round_trips"] < 0.1, name
+        assert trips[name]["cache_hits"] > 0.9, name
+    assert "x JWT" in done.stdout
+
+
 def test_oauth_benchmark_runs_and_writes_its_results(tmp_path: Path) -> None:
     done = _run("benchmarks.oauth_bench", "--output", str(tmp_path))
     assert done.returncode == 0, done.stderr
