@@ -16,8 +16,9 @@
 :class:`~betterauth_jwt.AccessGrant`, whose scopes ``HasScope`` checks (DRF answers a refused permission 403 with the
 body ``{"detail": ..., "code": "insufficient_scope"}`` and no ``WWW-Authenticate``; a 401 carries ``resource_metadata``). A request without a token is anonymous; a refused token is a 401
 with ``WWW-Authenticate: Bearer ... error="invalid_token"`` (:meth:`BetterAuthAuthentication.authenticate_header` is
-what makes DRF answer 401 rather than 403) and the body ``{"detail": ..., "code": ...}``; a JWKS outage is a 503 with
-``Retry-After``.
+what makes DRF answer 401 rather than 403) and the body ``{"detail": ..., "code": ...}``; a token without an
+``OAuthVerifier``'s ``required_scopes`` is a 403 ``insufficient_scope`` with its ``scope="..."`` challenge; a JWKS outage
+is a 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ._web.extras import missing_extra
 try:
     from django.conf import settings
     from rest_framework.authentication import BaseAuthentication
-    from rest_framework.exceptions import APIException, AuthenticationFailed
+    from rest_framework.exceptions import APIException, AuthenticationFailed, PermissionDenied
     from rest_framework.permissions import BasePermission, OperationHolderMixin
 except ImportError as exc:  # pragma: no cover - exercised without djangorestframework installed
     raise missing_extra("djangorestframework", "rest_framework", "django") from exc
@@ -90,6 +91,10 @@ def _exception(denied: Denied) -> APIException:
     if denied.status == 503:
         error = KeysUnavailable(body)
         error.wait = int(dict(denied.headers)["Retry-After"])
+        return error
+    if denied.status == 403:  # the verifier's required_scopes, a cross-site cookie: DRF's 403, our challenge kept
+        error = PermissionDenied(body, denied.code)
+        error.auth_header = dict(denied.headers).get("WWW-Authenticate")  # DRF's exception handler sends it
         return error
     return AuthenticationFailed(body, denied.code)
 

@@ -89,7 +89,15 @@ class DRFWrite(APIView):  # type: ignore[misc]
         return DRFResponse(grant_body(request.auth))
 
 
-urlpatterns = [path("me", me), path("write", write), path("drf/write", DRFWrite.as_view())]
+class DRFMe(APIView):  # type: ignore[misc]
+    def get(self, request: DRFRequest) -> DRFResponse:
+        return DRFResponse(grant_body(request.auth))
+
+
+urlpatterns = [
+    path("me", me), path("write", write), path("drf/write", DRFWrite.as_view()), path("drf/me", DRFMe.as_view())
+]  # fmt: skip
+STRICT = TOKENS.oauth_verifier(RESOURCE, required_scopes=("todos:write",))
 
 
 @pytest.fixture(params=["instance", "dotted path", "no middleware"])
@@ -130,6 +138,20 @@ def test_drf(django_client: Client) -> None:
     missing = django_client.get("/drf/write")
     assert missing.status_code == 401
     assert METADATA in missing.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("middleware", [True, False])
+def test_django_and_drf_with_required_scopes(middleware: bool) -> None:
+    """The verifier's own required_scopes: 403 from the middleware, the decorator, and DRF's authentication (a 403
+    with the challenge: DRF's exception handler sends an exception's auth_header)."""
+    settings = {**django_app.SETTINGS, "ROOT_URLCONF": __name__, "BETTERAUTH_JWT": {"VERIFIER": STRICT}}
+    settings["MIDDLEWARE"] = django_app.MIDDLEWARE if middleware else []
+    with override_settings(**settings):
+        client = Client(raise_request_exception=True)
+        for url in ("/me", "/drf/me"):
+            response = client.get(url, headers=bearer(READ_ONLY))
+            assert_insufficient(response.status_code, response.headers, json.loads(response.content), "todos:write")
+            assert client.get(url, headers=bearer(READ_WRITE)).status_code == 200
 
 
 # -- Flask ----------------------------------------------------------------------------------------------------------
@@ -199,3 +221,22 @@ def test_litestar(litestar_client: TestClient) -> None:  # type: ignore[type-arg
     assert_insufficient(*get("/write", READ_ONLY), "todos:write")
     assert_wrong_kind(*get("/me", FIRST_PARTY))
     assert_missing(*get("/me"))
+
+
+def test_flask_and_litestar_with_required_scopes() -> None:
+    app = Flask(__name__)
+    auth = FlaskAuth(app, verifier=STRICT)
+    app.get("/me")(auth.required(lambda: jsonify(grant_body(current_identity))))
+    flask_client = app.test_client()
+    refused = flask_client.get("/me", headers=bearer(READ_ONLY))
+    assert_insufficient(refused.status_code, refused.headers, refused.json, "todos:write")
+    assert flask_client.get("/me", headers=bearer(READ_WRITE)).status_code == 200
+
+    @get("/me")
+    async def me(request: Request[AccessGrant, Any, Any]) -> dict[str, Any]:
+        return grant_body(request.user)
+
+    with TestClient(Litestar([me], on_app_init=[LitestarAuth(STRICT).on_app_init])) as client:
+        refused = client.get("/me", headers=bearer(READ_ONLY))
+        assert_insufficient(refused.status_code, refused.headers, refused.json(), "todos:write")
+        assert client.get("/me", headers=bearer(READ_WRITE)).status_code == 200
