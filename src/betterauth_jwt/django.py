@@ -14,8 +14,9 @@
     def me(request):
         return JsonResponse({"user_id": request.auth_identity.user_id})
 
-With an ``OAuthVerifier`` (an OAuth resource server), ``request.auth_identity`` is the :class:`~betterauth_jwt.AccessGrant`,
-401s carry ``resource_metadata`` and a missing scope is a 403 ``insufficient_scope`` naming it in ``scope="..."``.
+With an ``OAuthVerifier`` (an OAuth resource server), ``request.auth_identity`` is the
+:class:`~betterauth_jwt.AccessGrant`, 401s carry ``resource_metadata`` and a missing scope is a 403
+``insufficient_scope`` naming it in ``scope="..."``.
 
 Other keys of ``BETTERAUTH_JWT``: ``"REQUIRED"`` (default false: the middleware lets requests without a token through
 with ``request.auth_identity = None``; true: 401 for them, except ``"PUBLIC_PATHS"``/``"PUBLIC_PREFIXES"``),

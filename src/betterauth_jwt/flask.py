@@ -12,16 +12,17 @@
     def me():
         return {"user_id": current_identity.user_id}
 
-Config keys: ``BETTERAUTH_JWT_VERIFIER`` (a ``Verifier`` or ``OAuthVerifier``, or its dotted path), else ``BETTERAUTH_JWT_BASE_URL`` and
-``BETTERAUTH_JWT_SECRET`` (``None``: JWKS); ``BETTERAUTH_JWT_OPTIONS`` (the authenticator's options: ``cookie``,
-``realm``, ``on_outcome``...). A ``verifier=`` given to the constructor wins over the config. Refusals are the JSON body
-``{"detail": ..., "code": ...}`` with the RFC 6750 ``WWW-Authenticate`` header (401, 403) or ``Retry-After`` (503).
+Config keys: ``BETTERAUTH_JWT_VERIFIER`` (a ``Verifier`` or ``OAuthVerifier``, or its dotted path), else
+``BETTERAUTH_JWT_BASE_URL`` and ``BETTERAUTH_JWT_SECRET`` (``None``: JWKS); ``BETTERAUTH_JWT_OPTIONS`` (the
+authenticator's options: ``cookie``, ``realm``, ``on_outcome``...). A ``verifier=`` given to the constructor wins over
+the config. Refusals are the JSON body ``{"detail": ..., "code": ...}`` with the RFC 6750 ``WWW-Authenticate`` header
+(401, 403) or ``Retry-After`` (503).
 
 The identity is on ``flask.g.betterauth_identity`` (``None`` when anonymous) and behind :data:`current_identity`: an
-:class:`~betterauth_jwt.Identity`, or with an ``OAuthVerifier`` the :class:`~betterauth_jwt.AccessGrant` (401s then carry
-``resource_metadata``; a missing scope is a 403 ``insufficient_scope`` with ``scope="..."``).
-Verification is synchronous: a JWKS fetch blocks only the request's thread, and under a threaded server concurrent
-first requests share one fetch (``RemoteJWKS`` lets one thread fetch while the others wait for its result).
+:class:`~betterauth_jwt.Identity`, or with an ``OAuthVerifier`` the :class:`~betterauth_jwt.AccessGrant` (401s then
+carry ``resource_metadata``; a missing scope is a 403 ``insufficient_scope`` with ``scope="..."``). Verification is
+synchronous: a JWKS fetch blocks only the request's thread, and under a threaded server concurrent first requests share
+one fetch (``RemoteJWKS`` lets one thread fetch while the others wait for its result).
 """
 
 from __future__ import annotations

@@ -18,13 +18,13 @@
     app = Litestar([me, admin], on_app_init=[auth.on_app_init])
 
 The middleware is an ``AbstractAuthenticationMiddleware``: ``request.user`` is the :class:`~betterauth_jwt.Identity`
-(``None`` when anonymous), or with an ``OAuthVerifier`` the :class:`~betterauth_jwt.AccessGrant`
-(``Request[Identity | AccessGrant, ...]`` where it can be either), ``request.auth`` its credentials (``.scopes``).
-``auth.require(scopes=[...])`` checks a grant's scopes: 403 ``insufficient_scope`` with ``scope="..."``. ``required=True`` (default) refuses requests
-without a token, except public paths, CORS preflights and handlers with ``opt={"exclude_from_auth": True}``;
-``required=False`` lets them through anonymous and leaves the decision to guards. Refusals are the JSON body
-``{"detail": ..., "code": ...}`` with ``WWW-Authenticate`` (401, 403) or ``Retry-After`` (503). The OpenAPI schema gets
-an HTTP bearer (JWT) scheme named ``BetterAuth``, required by every operation.
+(``None`` when anonymous), or with an ``OAuthVerifier`` the :class:`~betterauth_jwt.AccessGrant` (``Request[Identity |
+AccessGrant, ...]`` where it can be either), ``request.auth`` its credentials (``.scopes``).
+``auth.require(scopes=[...])`` checks a grant's scopes: 403 ``insufficient_scope`` with ``scope="..."``.
+``required=True`` (default) refuses requests without a token, except public paths, CORS preflights and handlers with
+``opt={"exclude_from_auth": True}``; ``required=False`` lets them through anonymous and leaves the decision to guards.
+Refusals are the JSON body ``{"detail": ..., "code": ...}`` with ``WWW-Authenticate`` (401, 403) or ``Retry-After``
+(503). The OpenAPI schema gets an HTTP bearer (JWT) scheme named ``BetterAuth``, required by every operation.
 """
 
 from __future__ import annotations

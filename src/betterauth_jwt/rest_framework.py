@@ -15,11 +15,10 @@
 ``request.auth`` the :class:`~betterauth_jwt.Identity`, or with an ``OAuthVerifier`` (``"VERIFIER"``) the
 :class:`~betterauth_jwt.AccessGrant`, whose scopes ``HasScope`` checks (DRF answers a refused permission 403 with the
 body ``{"detail": ..., "code": "insufficient_scope"}`` and no ``WWW-Authenticate``; a 401 carries
-``resource_metadata``). A request without a token is anonymous; a refused token is a 401 with
-``WWW-Authenticate: Bearer ... error="invalid_token"`` (:meth:`BetterAuthAuthentication.authenticate_header` is what
-makes DRF answer 401 rather than 403) and the body ``{"detail": ..., "code": ...}``; a token without an
-``OAuthVerifier``'s ``required_scopes`` is a 403 ``insufficient_scope`` with its ``scope="..."`` challenge; a JWKS outage
-is a 503 with ``Retry-After``.
+``resource_metadata``). A request without a token is anonymous; a refused token is a 401 with ``WWW-Authenticate: Bearer
+... error="invalid_token"`` (:meth:`BetterAuthAuthentication.authenticate_header` is what makes DRF answer 401 rather
+than 403) and the body ``{"detail": ..., "code": ...}``; a token without an ``OAuthVerifier``'s ``required_scopes`` is a
+403 ``insufficient_scope`` with its ``scope="..."`` challenge; a JWKS outage is a 503 with ``Retry-After``.
 """
 
 from __future__ import annotations

@@ -168,7 +168,7 @@ class Guard:
             raise ConfigurationError("the predicate must be a callable taking the Identity")
 
     def missing_scopes(self, identity: Principal) -> frozenset[str]:
-        """The guard's ``scopes`` that ``identity`` does not hold (a grant's scopes, a first-party token's ``scope``)."""
+        """The guard's ``scopes`` that ``identity`` lacks (a grant's scopes, a first-party token's ``scope``)."""
         return self.scopes - granted_scopes(identity) if self.scopes else self.scopes
 
     def allows(self, identity: Principal) -> bool:
