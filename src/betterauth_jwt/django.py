@@ -5,14 +5,18 @@
     # settings.py
     MIDDLEWARE = [..., "betterauth_jwt.django.BetterAuthMiddleware"]
     BETTERAUTH_JWT = {"BASE_URL": "https://app.example.com"}       # JWKS; add "SECRET": ... for HS256
-    # or {"VERIFIER": "myproject.auth.verifier"}: the dotted path of a Verifier (or the Verifier itself)
+    # or {"VERIFIER": "myproject.auth.verifier"}: the dotted path of a Verifier or OAuthVerifier (or the object)
 
     # views.py
     from betterauth_jwt.django import auth_required
 
-    @auth_required                       # or @auth_required(role="admin"); sync and async views alike
+    @auth_required                       # or @auth_required(role="admin"), (scopes=["todos:read"]); sync and async
     def me(request):
         return JsonResponse({"user_id": request.auth_identity.user_id})
+
+With an ``OAuthVerifier`` (an OAuth resource server), ``request.auth_identity`` is the
+:class:`~betterauth_jwt.AccessGrant`, 401s carry ``resource_metadata`` and a missing scope is a 403
+``insufficient_scope`` naming it in ``scope="..."``.
 
 Other keys of ``BETTERAUTH_JWT``: ``"REQUIRED"`` (default false: the middleware lets requests without a token through
 with ``request.auth_identity = None``; true: 401 for them, except ``"PUBLIC_PATHS"``/``"PUBLIC_PREFIXES"``),
@@ -25,7 +29,7 @@ stacks (``sync_and_async_middleware``); under ASGI it never blocks the event loo
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar, cast, overload
 
 from ._web.extras import missing_extra
@@ -40,6 +44,7 @@ except ImportError as exc:  # pragma: no cover - exercised without django instal
     raise missing_extra("django", "django") from exc
 
 from ._kinds.identity import Identity
+from ._kinds.oauth import AccessGrant
 from ._web.authenticator import Authenticator
 from ._web.denial import Denied
 from ._web.environ import environ_scope
@@ -74,7 +79,8 @@ def _scope(request: HttpRequest) -> dict[str, Any]:
 
 @sync_and_async_middleware
 class BetterAuthMiddleware:
-    """Sets ``request.auth_identity`` (an :class:`~betterauth_jwt.Identity` or ``None``) on every request."""
+    """Sets ``request.auth_identity`` (an :class:`~betterauth_jwt.Identity`, an :class:`~betterauth_jwt.AccessGrant`
+    with an ``OAuthVerifier``, or ``None``) on every request."""
 
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
@@ -93,7 +99,7 @@ class BetterAuthMiddleware:
                 identity = config.authenticator.authenticate_sync(scope, required=config.requires(scope))
             except Denied as denied:
                 return _response(denied)
-        self._attach(request, cast("Identity | None", identity), config.set_user)  # a Verifier's: an Identity
+        self._attach(request, identity, config.set_user)
         return self.get_response(request)
 
     async def _acall(self, request: HttpRequest) -> Any:
@@ -105,11 +111,11 @@ class BetterAuthMiddleware:
                 identity = await config.authenticator.authenticate(scope, required=config.requires(scope))
             except Denied as denied:
                 return _response(denied)
-        self._attach(request, cast("Identity | None", identity), config.set_user)
+        self._attach(request, identity, config.set_user)
         return await self.get_response(request)
 
     @staticmethod
-    def _attach(request: HttpRequest, identity: Identity | None, set_user: bool) -> None:
+    def _attach(request: HttpRequest, identity: Identity | AccessGrant | None, set_user: bool) -> None:
         request.auth_identity = identity
         if set_user:
             # Lazy, as Django's own AuthenticationMiddleware does: a view that never reads request.user pays nothing.
@@ -122,17 +128,29 @@ def auth_required(view: View, /) -> View: ...
 
 @overload
 def auth_required(
-    *, role: str | None = None, check: Callable[[Identity], bool] | None = None
+    *,
+    role: str | None = None,
+    scopes: Collection[str] = (),
+    check: Callable[[Identity | AccessGrant], bool] | None = None,
 ) -> Callable[[View], View]: ...
 
 
 def auth_required(
-    view: View | None = None, /, *, role: str | None = None, check: Callable[[Identity], bool] | None = None
+    view: View | None = None,
+    /,
+    *,
+    role: str | None = None,
+    scopes: Collection[str] = (),
+    check: Callable[[Identity | AccessGrant], bool] | None = None,
 ) -> View | Callable[[View], View]:
     """A view that needs a verified token (401 JSON with ``WWW-Authenticate`` without one, never a redirect to a login
-    page) and, with ``role`` or ``check``, an identity that satisfies them (403 ``insufficient_scope``). Uses the
-    middleware's result; without the middleware, verifies the token itself with the ``BETTERAUTH_JWT`` settings."""
-    guard = Guard(role=role, predicate=check) if role is not None or check is not None else None
+    page) and, with ``role``, ``scopes`` or ``check``, an identity that satisfies them (403 ``insufficient_scope``, with
+    ``scope="..."`` naming missing scopes). Uses the middleware's result; without the middleware, verifies the token
+    itself with the ``BETTERAUTH_JWT`` settings."""
+    wanted = frozenset(scopes)
+    guard = (
+        Guard(role=role, predicate=check, scopes=wanted) if role is not None or check is not None or wanted else None
+    )
 
     def decorate(view: View) -> View:
         if iscoroutinefunction(view):
@@ -141,7 +159,7 @@ def auth_required(
             async def async_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
                 try:
                     if (identity := _checked(request, guard)) is None:
-                        identity = cast(Identity, await get_authenticator().authenticate(_scope(request), guard=guard))
+                        identity = await get_authenticator().authenticate(_scope(request), guard=guard)
                 except Denied as denied:
                     return _response(denied)
                 request.auth_identity = identity
@@ -153,7 +171,7 @@ def auth_required(
         def sync_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             try:
                 if (identity := _checked(request, guard)) is None:
-                    identity = cast(Identity, get_authenticator().authenticate_sync(_scope(request), guard=guard))
+                    identity = get_authenticator().authenticate_sync(_scope(request), guard=guard)
             except Denied as denied:
                 return _response(denied)
             request.auth_identity = identity
@@ -164,10 +182,10 @@ def auth_required(
     return decorate(view) if view is not None else decorate
 
 
-def _checked(request: HttpRequest, guard: Guard | None) -> Identity | None:
+def _checked(request: HttpRequest, guard: Guard | None) -> Identity | AccessGrant | None:
     """The identity the middleware verified, guard applied; ``None`` when it left none (then verify here: the
     middleware may be absent, and with it a token would already have been refused)."""
     identity = getattr(request, "auth_identity", None)
     if identity is not None and guard is not None:
         get_authenticator().authorize(identity, guard, request.path_info)
-    return cast(Identity | None, identity)
+    return cast("Identity | AccessGrant | None", identity)

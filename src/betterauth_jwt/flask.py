@@ -8,25 +8,28 @@
     auth.init_app(app)                 # reads BETTERAUTH_JWT_BASE_URL (+ BETTERAUTH_JWT_SECRET) or BETTERAUTH_JWT_VERIFIER
 
     @app.get("/me")
-    @auth.required                     # also @auth.optional and @auth.require(role="admin")
+    @auth.required                     # also @auth.optional, @auth.require(role="admin"), @auth.require(scopes=[...])
     def me():
         return {"user_id": current_identity.user_id}
 
-Config keys: ``BETTERAUTH_JWT_VERIFIER`` (a ``Verifier`` or its dotted path), else ``BETTERAUTH_JWT_BASE_URL`` and
-``BETTERAUTH_JWT_SECRET`` (``None``: JWKS); ``BETTERAUTH_JWT_OPTIONS`` (the authenticator's options: ``cookie``,
-``realm``, ``on_outcome``...). A ``verifier=`` given to the constructor wins over the config. Refusals are the JSON body
-``{"detail": ..., "code": ...}`` with the RFC 6750 ``WWW-Authenticate`` header (401, 403) or ``Retry-After`` (503).
+Config keys: ``BETTERAUTH_JWT_VERIFIER`` (a ``Verifier`` or ``OAuthVerifier``, or its dotted path), else
+``BETTERAUTH_JWT_BASE_URL`` and ``BETTERAUTH_JWT_SECRET`` (``None``: JWKS); ``BETTERAUTH_JWT_OPTIONS`` (the
+authenticator's options: ``cookie``, ``realm``, ``on_outcome``...). A ``verifier=`` given to the constructor wins over
+the config. Refusals are the JSON body ``{"detail": ..., "code": ...}`` with the RFC 6750 ``WWW-Authenticate`` header
+(401, 403) or ``Retry-After`` (503).
 
-The identity is on ``flask.g.betterauth_identity`` (``None`` when anonymous) and behind :data:`current_identity`.
-Verification is synchronous: a JWKS fetch blocks only the request's thread, and under a threaded server concurrent
-first requests share one fetch (``RemoteJWKS`` lets one thread fetch while the others wait for its result).
+The identity is on ``flask.g.betterauth_identity`` (``None`` when anonymous) and behind :data:`current_identity`: an
+:class:`~betterauth_jwt.Identity`, or with an ``OAuthVerifier`` the :class:`~betterauth_jwt.AccessGrant` (401s then
+carry ``resource_metadata``; a missing scope is a 403 ``insufficient_scope`` with ``scope="..."``). Verification is
+synchronous: a JWKS fetch blocks only the request's thread, and under a threaded server concurrent first requests share
+one fetch (``RemoteJWKS`` lets one thread fetch while the others wait for its result).
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar, Unpack, cast
 
 from ._web.extras import missing_extra
@@ -39,6 +42,8 @@ except ImportError as exc:  # pragma: no cover - exercised without flask install
 
 from ._errors import ConfigurationError
 from ._kinds.identity import Identity
+from ._kinds.oauth import AccessGrant
+from ._oauth_verifier import OAuthVerifier
 from ._verifier import Verifier
 from ._web.authenticator import Authenticator, AuthOptions
 from ._web.config import verifier_from_config
@@ -53,19 +58,24 @@ SCOPE_KEY = "betterauth_jwt.scope"
 View = TypeVar("View", bound=Callable[..., Any])
 
 
-def _current_identity() -> Identity | None:
-    return cast(Identity | None, g.get("betterauth_identity"))
+def _current_identity() -> Identity | AccessGrant | None:
+    return cast("Identity | AccessGrant | None", g.get("betterauth_identity"))
 
 
-current_identity: Identity = cast(Identity, LocalProxy(_current_identity))
-"""The verified :class:`~betterauth_jwt.Identity` of the current request (``None`` behind ``@auth.optional``)."""
+current_identity: Identity | AccessGrant = cast("Identity | AccessGrant", LocalProxy(_current_identity))
+"""The verified :class:`~betterauth_jwt.Identity` of the current request, or its :class:`~betterauth_jwt.AccessGrant`
+with an ``OAuthVerifier`` (``None`` behind ``@auth.optional``)."""
 
 
 class BetterAuth:
     """The extension: one per application factory, any number of apps (state lives in ``app.extensions``)."""
 
     def __init__(
-        self, app: Flask | None = None, *, verifier: Verifier | None = None, **options: Unpack[AuthOptions]
+        self,
+        app: Flask | None = None,
+        *,
+        verifier: Verifier | OAuthVerifier | None = None,
+        **options: Unpack[AuthOptions],
     ) -> None:
         self.verifier = verifier
         self.options = options
@@ -105,7 +115,7 @@ class BetterAuth:
 
         return cast(View, protected)
 
-    def _authenticate(self, *, required: bool, guard: Guard | None) -> Identity | None:
+    def _authenticate(self, *, required: bool, guard: Guard | None) -> Identity | AccessGrant | None:
         """The current request's identity, or raise the refusal; a second decorator on one request reuses it."""
         environ = request.environ
         scope = environ.get(SCOPE_KEY)  # kept in the WSGI environ: one dict lookup, no proxy
@@ -114,10 +124,9 @@ class BetterAuth:
         authenticator = current_app.extensions.get(EXTENSION)
         if not isinstance(authenticator, Authenticator):
             raise ConfigurationError("BetterAuth is not initialised for this app: call auth.init_app(app)")
-        # The authenticator holds a first-party Verifier (init_app's type): its principals are Identity objects.
         if guard is None and (identity := authenticator.cached_identity(scope)) is not None:
-            return cast(Identity, identity)  # a token verified before: no parsing at all
-        return cast("Identity | None", authenticator.authenticate_sync(scope, required=required, guard=guard))
+            return identity  # a token verified before: no parsing at all
+        return authenticator.authenticate_sync(scope, required=required, guard=guard)
 
     def required(self, view: View) -> View:
         """The view needs a verified token: 401 without one."""
@@ -128,8 +137,14 @@ class BetterAuth:
         return self._protect(view, required=False, guard=None)
 
     def require(
-        self, predicate: Callable[[Identity], bool] | None = None, /, *, role: str | None = None
+        self,
+        predicate: Callable[[Identity | AccessGrant], bool] | None = None,
+        /,
+        *,
+        role: str | None = None,
+        scopes: Collection[str] = (),
     ) -> Callable[[View], View]:
-        """The view needs an identity with ``role`` for which ``predicate(identity)`` is true: 403 otherwise."""
-        guard = Guard(role=role, predicate=predicate)
+        """The view needs an identity with ``role`` and every one of ``scopes`` (an ``AccessGrant``'s scopes) for which
+        ``predicate(identity)`` is true: 403 ``insufficient_scope`` otherwise (``scope="..."`` names missing scopes)."""
+        guard = Guard(role=role, predicate=predicate, scopes=frozenset(scopes))
         return lambda view: self._protect(view, required=True, guard=guard)

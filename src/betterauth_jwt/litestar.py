@@ -18,11 +18,13 @@
     app = Litestar([me, admin], on_app_init=[auth.on_app_init])
 
 The middleware is an ``AbstractAuthenticationMiddleware``: ``request.user`` is the :class:`~betterauth_jwt.Identity`
-(``None`` when anonymous), ``request.auth`` its credentials (``.scopes``). ``required=True`` (default) refuses requests
-without a token, except public paths, CORS preflights and handlers with ``opt={"exclude_from_auth": True}``;
-``required=False`` lets them through anonymous and leaves the decision to guards. Refusals are the JSON body
-``{"detail": ..., "code": ...}`` with ``WWW-Authenticate`` (401, 403) or ``Retry-After`` (503). The OpenAPI schema gets
-an HTTP bearer (JWT) scheme named ``BetterAuth``, required by every operation.
+(``None`` when anonymous), or with an ``OAuthVerifier`` the :class:`~betterauth_jwt.AccessGrant` (``Request[Identity |
+AccessGrant, ...]`` where it can be either), ``request.auth`` its credentials (``.scopes``).
+``auth.require(scopes=[...])`` checks a grant's scopes: 403 ``insufficient_scope`` with ``scope="..."``.
+``required=True`` (default) refuses requests without a token, except public paths, CORS preflights and handlers with
+``opt={"exclude_from_auth": True}``; ``required=False`` lets them through anonymous and leaves the decision to guards.
+Refusals are the JSON body ``{"detail": ..., "code": ...}`` with ``WWW-Authenticate`` (401, 403) or ``Retry-After``
+(503). The OpenAPI schema gets an HTTP bearer (JWT) scheme named ``BetterAuth``, required by every operation.
 """
 
 from __future__ import annotations
@@ -47,12 +49,13 @@ except ImportError as exc:  # pragma: no cover - exercised without litestar inst
     raise missing_extra("litestar", "litestar") from exc
 
 from ._kinds.identity import Identity
+from ._kinds.oauth import AccessGrant
+from ._oauth_verifier import OAuthVerifier
 from ._verifier import Verifier
 from ._web.authenticator import Authenticator, AuthOptions
 from ._web.denial import Denied
 from ._web.paths import PublicPaths
 from ._web.principal import Guard
-from ._web.user import granted_scopes
 
 __all__ = ["SCHEME_NAME", "BetterAuth", "BetterAuthRefusal"]
 
@@ -104,7 +107,7 @@ class BetterAuth:
 
     def __init__(
         self,
-        verifier: Verifier,
+        verifier: Verifier | OAuthVerifier,
         *,
         required: bool = True,
         public_paths: Iterable[str] = (),
@@ -133,25 +136,21 @@ class BetterAuth:
 
     def require(
         self,
-        predicate: Callable[[Identity], bool] | None = None,
+        predicate: Callable[[Identity | AccessGrant], bool] | None = None,
         /,
         *,
         role: str | None = None,
         scopes: Collection[str] = (),
     ) -> Guarding:
-        """A guard: the identity must have ``role``, every one of ``scopes`` and satisfy ``predicate``; 401 without an
-        identity, 403 ``insufficient_scope`` otherwise."""
-        wanted = frozenset(scopes)
-        check = predicate
-        if wanted:
-            check = lambda identity: wanted <= granted_scopes(identity) and (predicate is None or predicate(identity))  # noqa: E731
-        guard = Guard(role=role, predicate=check)
+        """A guard: the identity must have ``role``, every one of ``scopes`` (an ``AccessGrant``'s scopes) and satisfy
+        ``predicate``; 401 without an identity, 403 ``insufficient_scope`` otherwise (``scope="..."`` for scopes)."""
+        guard = Guard(role=role, predicate=predicate, scopes=frozenset(scopes))
 
         def guarded(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
             identity = connection.scope.get("user")
             path = connection.scope.get("path", "")
             try:
-                if not isinstance(identity, Identity):
+                if not isinstance(identity, Identity | AccessGrant):
                     raise self.authenticator.missing_token(path)
                 self.authenticator.authorize(identity, guard, path)
             except Denied as denied:

@@ -12,10 +12,13 @@
         permission_classes = [IsAuthenticated, HasRole("admin")]   # HasRole(...) and HasScope(...) go in as they are
 
 ``request.user`` is a lightweight user (``is_authenticated``, ``pk``, ``get_username()``; no database row) and
-``request.auth`` the :class:`~betterauth_jwt.Identity`. A request without a token is anonymous; a refused token is a 401
-with ``WWW-Authenticate: Bearer ... error="invalid_token"`` (:meth:`BetterAuthAuthentication.authenticate_header` is
-what makes DRF answer 401 rather than 403) and the body ``{"detail": ..., "code": ...}``; a JWKS outage is a 503 with
-``Retry-After``.
+``request.auth`` the :class:`~betterauth_jwt.Identity`, or with an ``OAuthVerifier`` (``"VERIFIER"``) the
+:class:`~betterauth_jwt.AccessGrant`, whose scopes ``HasScope`` checks (DRF answers a refused permission 403 with the
+body ``{"detail": ..., "code": "insufficient_scope"}`` and no ``WWW-Authenticate``; a 401 carries
+``resource_metadata``). A request without a token is anonymous; a refused token is a 401 with ``WWW-Authenticate: Bearer
+... error="invalid_token"`` (:meth:`BetterAuthAuthentication.authenticate_header` is what makes DRF answer 401 rather
+than 403) and the body ``{"detail": ..., "code": ...}``; a token without an ``OAuthVerifier``'s ``required_scopes`` is a
+403 ``insufficient_scope`` with its ``scope="..."`` challenge; a JWKS outage is a 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -27,18 +30,19 @@ from ._web.extras import missing_extra
 try:
     from django.conf import settings
     from rest_framework.authentication import BaseAuthentication
-    from rest_framework.exceptions import APIException, AuthenticationFailed
+    from rest_framework.exceptions import APIException, AuthenticationFailed, PermissionDenied
     from rest_framework.permissions import BasePermission, OperationHolderMixin
 except ImportError as exc:  # pragma: no cover - exercised without djangorestframework installed
     raise missing_extra("djangorestframework", "rest_framework", "django") from exc
 
 from ._kinds.identity import Identity
+from ._kinds.oauth import AccessGrant
 from ._web.authenticator import Authenticator
 from ._web.denial import Denied
 from ._web.environ import environ_scope
-from ._web.principal import identity_roles
+from ._web.principal import granted_scopes, identity_roles
 from ._web.settings import settings_auth
-from ._web.user import AnonymousIdentityUser, IdentityUser, granted_scopes
+from ._web.user import AnonymousIdentityUser, IdentityUser
 
 __all__ = ["AnonymousUser", "BetterAuthAuthentication", "HasRole", "HasScope"]
 
@@ -62,7 +66,7 @@ def _authenticator() -> Authenticator:
 class BetterAuthAuthentication(BaseAuthentication):  # type: ignore[misc]
     """Verifies ``Authorization: Bearer`` (and the cookie, if configured) with the ``BETTERAUTH_JWT`` settings."""
 
-    def authenticate(self, request: Any) -> tuple[IdentityUser, Identity] | None:
+    def authenticate(self, request: Any) -> tuple[IdentityUser, Identity | AccessGrant] | None:
         http = request._request
         identity = getattr(http, "auth_identity", None)  # verified by betterauth_jwt.django's middleware
         if identity is None:
@@ -73,7 +77,7 @@ class BetterAuthAuthentication(BaseAuthentication):  # type: ignore[misc]
                 raise _exception(denied) from None
         if identity is None:
             return None
-        identity = cast(Identity, identity)  # the settings' Verifier: a first-party Identity
+        identity = cast("Identity | AccessGrant", identity)
         return IdentityUser(identity), identity
 
     def authenticate_header(self, request: Any) -> str:
@@ -88,6 +92,10 @@ def _exception(denied: Denied) -> APIException:
         error = KeysUnavailable(body)
         error.wait = int(dict(denied.headers)["Retry-After"])
         return error
+    if denied.status == 403:  # the verifier's required_scopes, a cross-site cookie: DRF's 403, our challenge kept
+        error = PermissionDenied(body, denied.code)
+        error.auth_header = dict(denied.headers).get("WWW-Authenticate")  # DRF's exception handler sends it
+        return error
     return AuthenticationFailed(body, denied.code)
 
 
@@ -100,11 +108,11 @@ class _IdentityPermission(OperationHolderMixin, BasePermission):  # type: ignore
 
     def has_permission(self, request: Any, view: Any) -> bool:
         identity = request.auth
-        if not isinstance(identity, Identity):
+        if not isinstance(identity, Identity | AccessGrant):
             return False  # DRF answers 401 (with our challenge) for an anonymous request, 403 otherwise
         return self.allows(identity)
 
-    def allows(self, identity: Identity) -> bool:
+    def allows(self, identity: Identity | AccessGrant) -> bool:
         raise NotImplementedError
 
 
@@ -118,12 +126,13 @@ class HasRole(_IdentityPermission):
         wanted = roles[0] if len(roles) == 1 else " or ".join(sorted(self.roles))
         self.message = {"detail": f"the {wanted} role is required", "code": "insufficient_scope"}
 
-    def allows(self, identity: Identity) -> bool:
+    def allows(self, identity: Identity | AccessGrant) -> bool:
         return bool(self.roles & identity_roles(identity))
 
 
 class HasScope(_IdentityPermission):
-    """Allows an identity holding every one of ``scopes`` (OAuth scopes: the token's ``scope`` claim)."""
+    """Allows an identity holding every one of ``scopes``: an ``AccessGrant``'s scopes, or a first-party token's
+    ``scope`` claim."""
 
     def __init__(self, *scopes: str) -> None:
         if not scopes or not all(isinstance(scope, str) and scope for scope in scopes):
@@ -134,5 +143,5 @@ class HasScope(_IdentityPermission):
             "code": "insufficient_scope",
         }
 
-    def allows(self, identity: Identity) -> bool:
+    def allows(self, identity: Identity | AccessGrant) -> bool:
         return self.scopes <= granted_scopes(identity)

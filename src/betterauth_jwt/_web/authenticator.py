@@ -310,6 +310,9 @@ class Authenticator:
         """Raise a 403 :class:`Denied` unless ``guard`` allows ``identity``."""
         if guard.allows(identity):
             return
+        missing = guard.missing_scopes(identity)
+        if missing:  # RFC 6750 section 3.1: name the scopes the token lacks
+            raise refuse_scopes(self, missing, path, identity, fingerprint=fingerprint, source=source)
         logger.info("forbidden: user %r refused by a guard on %r", identity.user_id, path)
         report(self.on_outcome, AuthOutcome(INSUFFICIENT_SCOPE, 403, path, identity, fingerprint, source))
         description = guard.description

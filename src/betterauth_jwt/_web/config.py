@@ -1,11 +1,13 @@
-"""A :class:`Verifier` from a framework's configuration (Django settings, Flask config): a ``Verifier``, the dotted
-path of one, or a Better Auth base URL with an optional shared secret. Errors name the setting to fix."""
+"""A verifier from a framework's configuration (Django settings, Flask config): a ``Verifier`` or an ``OAuthVerifier``
+(an OAuth resource server), the dotted path of one, or a Better Auth base URL with an optional shared secret. Errors
+name the setting to fix."""
 
 from __future__ import annotations
 
 import importlib
 
 from .._errors import ConfigurationError
+from .._oauth_verifier import OAuthVerifier
 from .._verifier import Verifier
 
 __all__ = ["verifier_from_config"]
@@ -13,7 +15,7 @@ __all__ = ["verifier_from_config"]
 
 def verifier_from_config(
     verifier: object, base_url: object, secret: object, *, names: tuple[str, str, str]
-) -> Verifier:
+) -> Verifier | OAuthVerifier:
     """``names`` are the three settings as the user spells them (verifier, base URL, secret), for error messages."""
     verifier_name, base_url_name, secret_name = names
     if verifier is not None:
@@ -21,8 +23,10 @@ def verifier_from_config(
             raise ConfigurationError(f"set either {verifier_name} or {base_url_name} (+ {secret_name}), not both")
         if isinstance(verifier, str):
             verifier = _import(verifier, verifier_name)
-        if not isinstance(verifier, Verifier):
-            raise ConfigurationError(f"{verifier_name} must be a betterauth_jwt.Verifier or the dotted path of one")
+        if not isinstance(verifier, Verifier | OAuthVerifier):
+            raise ConfigurationError(
+                f"{verifier_name} must be a betterauth_jwt.Verifier or OAuthVerifier, or the dotted path of one"
+            )
         return verifier
     if not isinstance(base_url, str) or not base_url:
         raise ConfigurationError(

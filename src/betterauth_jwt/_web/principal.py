@@ -29,6 +29,7 @@ __all__ = [
     "Guard",
     "IdentityCredentials",
     "Principal",
+    "granted_scopes",
     "identity_roles",
     "identity_scopes",
 ]
@@ -130,22 +131,49 @@ def store_identity(
     scope["user"], scope["auth"] = identity, IdentityCredentials(identity, verifier, source)
 
 
+def granted_scopes(principal: Any) -> frozenset[str]:
+    """The OAuth scopes a verified principal holds: an ``AccessGrant``'s ``scopes``, else the token's ``scope`` claim
+    (space-separated, RFC 9068 section 2.2.3) or ``scp`` list. A first-party Better Auth JWT has none."""
+    scopes = getattr(principal, "scopes", None)
+    if isinstance(scopes, frozenset | tuple | list | set):
+        return frozenset(scope for scope in scopes if isinstance(scope, str))
+    claims = getattr(principal, "claims", None) or {}
+    value = claims.get("scope", claims.get("scp"))
+    if isinstance(value, str):
+        return frozenset(value.split())
+    if isinstance(value, list | tuple):
+        return frozenset(item for item in value if isinstance(item, str))
+    return frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class Guard:
-    """A condition on a verified identity (a role, a predicate, or both); a refusal is a 403."""
+    """A condition on a verified identity (a role, OAuth scopes, a predicate, or any of them); a refusal is a 403.
+    Missing ``scopes`` are a 403 ``insufficient_scope`` naming them in ``scope="..."``
+    (:meth:`Authenticator.authorize`)."""
 
     role: str | None = None
     predicate: Callable[[Any], bool] | None = None
+    scopes: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        if self.role is None and self.predicate is None:
-            raise ConfigurationError("require() needs role= or a predicate such as lambda identity: ...")
+        if isinstance(self.scopes, str) or not all(isinstance(scope, str) and scope for scope in self.scopes):
+            raise ConfigurationError("scopes must be a collection of scope names such as ['todos:read']")
+        object.__setattr__(self, "scopes", frozenset(self.scopes))
+        if self.role is None and self.predicate is None and not self.scopes:
+            raise ConfigurationError("require() needs role= or a predicate such as lambda identity: ..., or scopes=")
         if self.role is not None and (not isinstance(self.role, str) or not self.role.strip()):
             raise ConfigurationError("role must be a non-empty string")
         if self.predicate is not None and not callable(self.predicate):
             raise ConfigurationError("the predicate must be a callable taking the Identity")
 
+    def missing_scopes(self, identity: Principal) -> frozenset[str]:
+        """The guard's ``scopes`` that ``identity`` lacks (a grant's scopes, a first-party token's ``scope``)."""
+        return self.scopes - granted_scopes(identity) if self.scopes else self.scopes
+
     def allows(self, identity: Principal) -> bool:
+        if self.missing_scopes(identity):
+            return False
         if self.role is not None and self.role not in identity_roles(identity):
             return False
         return self.predicate is None or bool(self.predicate(identity))

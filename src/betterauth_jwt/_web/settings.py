@@ -1,8 +1,9 @@
 """Django's ``settings.BETTERAUTH_JWT`` read once, for the Django middleware and decorator and the Django REST
 framework classes alike (so they share one verifier and its cache). Takes the mapping; imports nothing of Django.
 
-Keys: ``VERIFIER`` (a ``Verifier`` or its dotted path) or ``BASE_URL`` (+ ``SECRET``), ``REQUIRED``, ``PUBLIC_PATHS``,
-``PUBLIC_PREFIXES``, ``SET_USER`` and ``OPTIONS`` (the authenticator's :class:`AuthOptions`).
+Keys: ``VERIFIER`` (a ``Verifier`` or ``OAuthVerifier``, or its dotted path) or ``BASE_URL`` (+ ``SECRET``),
+``REQUIRED``, ``PUBLIC_PATHS``, ``PUBLIC_PREFIXES``, ``SET_USER`` and ``OPTIONS`` (the authenticator's
+:class:`AuthOptions`).
 """
 
 from __future__ import annotations

@@ -5,10 +5,8 @@ use roles and scopes)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from .._kinds.identity import Identity
-from .principal import identity_roles
+from .._kinds.oauth import AccessGrant
+from .principal import Principal, granted_scopes, identity_roles
 
 __all__ = ["AnonymousIdentityUser", "IdentityUser", "granted_scopes"]
 
@@ -30,29 +28,32 @@ class _PermissionlessUser:
 
 
 class IdentityUser(_PermissionlessUser):
-    """The user of a request with a verified token; ``identity`` is the :class:`Identity`."""
+    """The user of a request with a verified token; ``identity`` is the :class:`Identity`, or with an
+    ``OAuthVerifier`` the :class:`AccessGrant` (``pk`` is then its subject: the user, or the client for a machine)."""
 
     __slots__ = ("identity",)
     is_active = True
     is_authenticated = True
     is_anonymous = False
 
-    def __init__(self, identity: Identity) -> None:
+    def __init__(self, identity: Principal) -> None:
         self.identity = identity
 
     @property
     def pk(self) -> str:
-        return self.identity.user_id
+        identity = self.identity
+        return identity.subject if isinstance(identity, AccessGrant) else identity.user_id
 
     id = pk
 
     @property
     def username(self) -> str:
-        return self.identity.email or self.identity.user_id
+        return self.email or self.pk
 
     @property
     def email(self) -> str:
-        return self.identity.email or ""
+        identity = self.identity
+        return "" if isinstance(identity, AccessGrant) else identity.email or ""
 
     @property
     def roles(self) -> frozenset[str]:
@@ -65,13 +66,13 @@ class IdentityUser(_PermissionlessUser):
         return self.username
 
     def __repr__(self) -> str:
-        return f"IdentityUser({self.identity.user_id!r})"
+        return f"IdentityUser({self.pk!r})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, IdentityUser) and other.identity.user_id == self.identity.user_id
+        return isinstance(other, IdentityUser) and other.pk == self.pk
 
     def __hash__(self) -> int:
-        return hash(self.identity.user_id)
+        return hash(self.pk)
 
 
 class AnonymousIdentityUser(_PermissionlessUser):
@@ -92,18 +93,3 @@ class AnonymousIdentityUser(_PermissionlessUser):
 
     def __repr__(self) -> str:
         return "AnonymousIdentityUser()"
-
-
-def granted_scopes(principal: Any) -> frozenset[str]:
-    """The OAuth scopes a verified principal holds: an ``AccessGrant``'s ``scopes``, else the token's ``scope`` claim
-    (space-separated, RFC 9068 section 2.2.3) or ``scp`` list. A first-party Better Auth JWT has none."""
-    scopes = getattr(principal, "scopes", None)
-    if isinstance(scopes, frozenset | tuple | list | set):
-        return frozenset(scope for scope in scopes if isinstance(scope, str))
-    claims = getattr(principal, "claims", None) or {}
-    value = claims.get("scope", claims.get("scp"))
-    if isinstance(value, str):
-        return frozenset(value.split())
-    if isinstance(value, list | tuple):
-        return frozenset(item for item in value if isinstance(item, str))
-    return frozenset()
