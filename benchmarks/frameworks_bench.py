@@ -32,7 +32,7 @@ from typing import Any
 
 from benchmarks._contenders import AUDIENCE, ISSUER
 from benchmarks._report import table, write_json
-from benchmarks.http_bench import ROOT, _free_port, _pin, _wait_until_serving, parse_wrk, prepare_files
+from benchmarks.http_bench import ROOT, _free_port, _pin, parse_wrk, prepare_files, running_server
 
 RATIO_TARGET = 0.9
 BODY = {"hello": "world"}
@@ -228,22 +228,9 @@ def run(setup: Setup, auth: str, files: dict[str, Path], args: argparse.Namespac
     wrk_cmd = [*_pin(1, pin, args.nice), "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s",
                "--timeout", "5s", "-H", f"Authorization: Bearer {token}", f"http://127.0.0.1:{port}/"]  # fmt: skip
     log = files["jwks"].parent / "server.log"
-    with log.open("ab") as log_file:
-        server = subprocess.Popen(
-            [*_pin(0, pin, args.nice), *server_cmd], cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
-        try:
-            _wait_until_serving(port, server)
-            done = subprocess.run(wrk_cmd, capture_output=True, text=True, timeout=args.duration + 30, check=True)
-        except (RuntimeError, subprocess.SubprocessError) as exc:
-            raise RuntimeError(f"{setup.name} {auth}: {exc}\n--- server log ---\n{log.read_text()[-4000:]}") from None
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    command = [*_pin(0, pin, args.nice), *server_cmd]
+    with running_server(command, port=port, env=env, log=log, label=f"{setup.name} {auth}"):
+        done = subprocess.run(wrk_cmd, capture_output=True, text=True, timeout=args.duration + 30, check=True)
     result = parse_wrk(done.stdout)
     result["served_as_expected"] = result["non_2xx"] == 0 and result["socket_errors"] == 0
     return result

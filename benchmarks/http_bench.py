@@ -23,6 +23,7 @@ Variants (EdDSA tokens, Better Auth's default algorithm):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -36,6 +37,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +107,26 @@ def _wait_until_serving(port: int, server: subprocess.Popen[bytes], timeout: flo
     raise RuntimeError("uvicorn did not answer in time")
 
 
+@contextlib.contextmanager
+def running_server(command: list[str], *, port: int, env: dict[str, str], log: Path, label: str) -> Iterator[None]:
+    """Run ``command`` (a server listening on ``port``) while the block runs: wait until it answers first, stop it
+    after. A failure inside names ``label`` and ends with the server's log. Every HTTP benchmark serves this way."""
+    with log.open("ab") as log_file:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_serving(port, server)
+            yield
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            raise RuntimeError(f"{label}: {exc}\n--- server log ---\n{log.read_text()[-4000:]}") from None
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
 _WRK_PATTERNS = {
     "requests": re.compile(r"(\d+) requests in"),
     "requests_per_s": re.compile(r"Requests/sec:\s+([\d.]+)"),
@@ -155,20 +177,8 @@ def run_variant(variant: Variant, files: dict[str, Path], args: argparse.Namespa
     else:
         wrk_cmd.append(url)
     log = files["jwks"].parent / "uvicorn.log"
-    with log.open("ab") as log_file:
-        server = subprocess.Popen(server_cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-        try:
-            _wait_until_serving(port, server)
-            done = subprocess.run(wrk_cmd, capture_output=True, text=True, timeout=args.duration + 30, check=True)
-        except (RuntimeError, subprocess.SubprocessError) as exc:
-            raise RuntimeError(f"{variant.name}: {exc}\n--- uvicorn log ---\n{log.read_text()[-4000:]}") from None
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with running_server(server_cmd, port=port, env=env, log=log, label=variant.name):
+        done = subprocess.run(wrk_cmd, capture_output=True, text=True, timeout=args.duration + 30, check=True)
     result = parse_wrk(done.stdout)
     expected_non_2xx = 0 if variant.expect_status == 200 else result["requests"]
     result["served_as_expected"] = result["non_2xx"] == expected_non_2xx and result["socket_errors"] == 0

@@ -45,7 +45,7 @@ from tests._services import redis_server
 from tests.stores._support import Row, create_tables
 
 from benchmarks._report import table, write_json
-from benchmarks.http_bench import ROOT, _free_port, _pin, _wait_until_serving, parse_wrk, prepare_files
+from benchmarks.http_bench import _free_port, _pin, parse_wrk, prepare_files, running_server
 
 ORIGIN = "https://app.example.test"
 CACHE_TTL = 5
@@ -121,22 +121,10 @@ def run_variant(variant: Variant, setup: dict[str, Any], args: argparse.Namespac
     wrk_cmd.append(f"http://127.0.0.1:{port}/")
     log = setup["directory"] / "uvicorn.log"
     gets_before = _redis_gets(setup["redis"]) if variant.store == "redis" else 0
-    with log.open("ab") as log_file:
-        server = subprocess.Popen(server_cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-        try:
-            _wait_until_serving(port, server)
-            before = _stats(port) if variant.store else {}
-            done = subprocess.run(wrk_cmd, capture_output=True, text=True, timeout=args.duration + 30, check=True)
-            after = _settled_stats(port) if variant.store else {}
-        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-            raise RuntimeError(f"{variant.name}: {exc}\n--- uvicorn log ---\n{log.read_text()[-4000:]}") from None
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+    with running_server(server_cmd, port=port, env=env, log=log, label=variant.name):
+        before = _stats(port) if variant.store else {}
+        done = subprocess.run(wrk_cmd, capture_output=True, text=True, timeout=args.duration + 30, check=True)
+        after = _settled_stats(port) if variant.store else {}
     result: dict[str, Any] = parse_wrk(done.stdout)
     result["served_as_expected"] = result["non_2xx"] == 0 and result["socket_errors"] == 0
     requests = max(after.get("requests", 0) - before.get("requests", 0), 1)  # as the server counted them
