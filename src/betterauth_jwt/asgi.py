@@ -38,6 +38,7 @@ from typing import Unpack
 
 from ._errors import ConfigurationError
 from ._oauth_verifier import OAuthVerifier
+from ._session_verifier import SessionVerifier
 from ._verifier import Verifier
 from ._web.asgi_types import ASGIApp, Receive, Scope, Send
 from ._web.authenticator import AUTHENTICATOR_SCOPE_KEY, Authenticator, AuthOptions
@@ -55,7 +56,7 @@ class BetterAuthMiddleware:
     def __init__(
         self,
         app: ASGIApp,
-        verifier: Verifier | OAuthVerifier,
+        verifier: Verifier | OAuthVerifier | SessionVerifier,
         *,
         required: bool = True,
         public_paths: Iterable[str] = (),

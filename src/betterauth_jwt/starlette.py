@@ -36,6 +36,7 @@ except ImportError as exc:  # pragma: no cover - exercised without starlette ins
     ) from exc
 
 from ._oauth_verifier import OAuthVerifier
+from ._session_verifier import SessionVerifier
 from ._verifier import Verifier
 from ._web.authenticator import Authenticator, AuthOptions
 from ._web.denial import Denied
@@ -55,7 +56,7 @@ class BetterAuthError(AuthenticationError):
 class BetterAuthBackend(AuthenticationBackend):
     def __init__(
         self,
-        verifier: Verifier | OAuthVerifier,
+        verifier: Verifier | OAuthVerifier | SessionVerifier,
         **options: Unpack[AuthOptions],
     ) -> None:
         self.authenticator = Authenticator(verifier, **options)

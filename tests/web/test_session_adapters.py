@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from fastapi import Depends, FastAPI
@@ -158,3 +159,22 @@ def test_fastapi_documents_the_session_cookie_beside_the_bearer_scheme() -> None
     }
     assert schema["paths"]["/me"]["get"]["security"] == [{SCHEME_NAME: []}, {SESSION_SCHEME_NAME: []}]
     assert "security" not in schema["paths"]["/public"]["get"]
+
+
+async def test_the_bearer_plugins_signed_token_authenticates_with_a_session_verifier() -> None:
+    """Better Auth's ``bearer()`` plugin: ``Authorization: Bearer <token>.<signature>`` (the ``set-auth-token`` value),
+    checked against the store like the cookie. A header is never attached by a browser on its own, so no CSRF check."""
+    row = Row()
+    store = MemoryStore(row)
+    sessions = SessionVerifier(secret=SECRET, store=store, csrf=OriginCheck([APP]), clock=NOW.timestamp)
+    app = BetterAuthMiddleware(whoami, sessions)
+    bearer = (b"authorization", f"Bearer {unquote(row.cookie())}".encode())
+    status, body = await request(app, "POST", bearer, *CROSS_SITE)
+    assert (status, body) == (200, {"user": row.user_id, "kind": "session"})
+    forged = (b"authorization", f"Bearer {unquote(row.cookie('another-secret-of-at-least-thirty-two-bytes'))}".encode())
+    status, body = await request(app, "GET", forged)
+    assert (status, body["code"]) == (401, "invalid_signature")
+    status, body = await request(app, "GET", (b"authorization", b"Bearer " + TokenFactory().access_token().encode()))
+    assert status == 401
+    status, body = await request(app, "GET")
+    assert (status, body["code"]) == (401, "missing_token")

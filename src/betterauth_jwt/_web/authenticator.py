@@ -100,15 +100,17 @@ class Authenticator:
 
     def __init__(
         self,
-        verifier: Verifier | OAuthVerifier,
+        verifier: Verifier | OAuthVerifier | SessionVerifier,
         *,
         cookie: bool | Verifier | SessionVerifier = False,
         cookie_prefix: str = DEFAULT_COOKIE_PREFIX,
         realm: str = DEFAULT_REALM,
         on_outcome: OnOutcome | None = None,
     ) -> None:
-        if not isinstance(verifier, Verifier | OAuthVerifier):
-            raise ConfigurationError("verifier must be a betterauth_jwt.Verifier or OAuthVerifier")
+        if not isinstance(verifier, Verifier | OAuthVerifier | SessionVerifier):
+            raise ConfigurationError("verifier must be a betterauth_jwt.Verifier, OAuthVerifier or SessionVerifier")
+        # A SessionVerifier here takes the bearer plugin's "Authorization: Bearer <session token>.<signature>": a
+        # header a browser never attaches on its own, so no CSRF check (that is for the cookie).
         # An OAuth resource server: bearer tokens only, and its 401s point at its RFC 9728 metadata.
         self.resource_metadata = metadata_url(verifier.resource) if isinstance(verifier, OAuthVerifier) else None
         if cookie and isinstance(verifier, OAuthVerifier):
@@ -222,7 +224,7 @@ class Authenticator:
                 return None
             raise self.missing_token(path)
         token, verifier, source = found
-        if isinstance(verifier, SessionVerifier) and verifier.csrf is not None:
+        if source == "cookie" and isinstance(verifier, SessionVerifier) and verifier.csrf is not None:
             # Before the cookie is parsed: a cross-site request learns nothing about its cookie.
             try:
                 websocket = scope.get("type") == "websocket"
