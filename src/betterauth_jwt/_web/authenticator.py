@@ -55,11 +55,11 @@ from .credentials import (
     bearer_token,
     session_cookie,
 )
-from .denial import NOT_QUOTABLE, Denied, challenge, unavailable
+from .denial import NOT_QUOTABLE, Denied
 from .metadata import metadata_url
-from .outcome import ANONYMOUS, INSUFFICIENT_SCOPE, MISSING_TOKEN, OK, AuthOutcome, OnOutcome, report
+from .outcome import ANONYMOUS, OK, AuthOutcome, OnOutcome, report
 from .principal import Guard, IdentityCredentials, Principal, store_identity
-from .scopes import refuse_scopes
+from .refusals import Refusals
 
 __all__ = ["AUTHENTICATOR_SCOPE_KEY", "DEFAULT_REALM", "AuthOptions", "Authenticator"]
 
@@ -89,7 +89,7 @@ _Found: TypeAlias = tuple[str, Verifier | OAuthVerifier | SessionVerifier, Liter
 # -- the authenticator ----------------------------------------------------------------------------------------------
 
 
-class Authenticator:
+class Authenticator(Refusals):
     """Finds the token in a request, verifies it, applies a guard, reports the outcome and says what to answer.
 
     ``cookie=True`` also reads the ``session_data`` cookie and verifies it with ``verifier`` (which must then be a
@@ -251,20 +251,6 @@ class Authenticator:
         store_identity(scope, identity, verifier, source)
         return identity
 
-    def _refuse(
-        self,
-        exc: InvalidTokenError | KeysUnavailableError | InsufficientScopeError,
-        scope: MutableMapping[str, Any],
-        token: str,
-        source: Literal["header", "cookie"],
-    ) -> Denied:
-        path = scope.get("path", "")
-        if isinstance(exc, KeysUnavailableError):
-            return self._unavailable(exc, AuthOutcome(exc.code, 503, path, None, token_fingerprint(token), source))
-        if isinstance(exc, InsufficientScopeError):  # an OAuthVerifier's required_scopes
-            return refuse_scopes(self, exc.missing_scopes, path, fingerprint=token_fingerprint(token), source=source)
-        return self._refuse_token(exc, AuthOutcome(exc.code, 401, path, None, token_fingerprint(token), source))
-
     def cached_identity(self, scope: MutableMapping[str, Any]) -> Principal | None:
         """:meth:`authenticate`'s common case, without a coroutine or any parsing: exactly one ``Authorization: Bearer``
         header whose token the verifier accepted before and still accepts now (its cache re-checks the time window and
@@ -299,45 +285,6 @@ class Authenticator:
         if source == "header":
             return verifier is self.verifier
         return source == "cookie" and self.cookie_verifier is not None and verifier is self.cookie_verifier
-
-    def authorize(
-        self,
-        identity: Principal,
-        guard: Guard,
-        path: str,
-        *,
-        fingerprint: str | None = None,
-        source: Literal["header", "cookie"] | None = None,
-    ) -> None:
-        """Raise a 403 :class:`Denied` unless ``guard`` allows ``identity``."""
-        if guard.allows(identity):
-            return
-        missing = guard.missing_scopes(identity)
-        if missing:  # RFC 6750 section 3.1: name the scopes the token lacks
-            raise refuse_scopes(self, missing, path, identity, fingerprint=fingerprint, source=source)
-        logger.info("forbidden: user %r refused by a guard on %r", identity.user_id, path)
-        report(self.on_outcome, AuthOutcome(INSUFFICIENT_SCOPE, 403, path, identity, fingerprint, source))
-        description = guard.description
-        raise Denied(403, INSUFFICIENT_SCOPE, description, self.challenge(INSUFFICIENT_SCOPE, description))
-
-    def challenge(self, error: str | None = None, description: str | None = None) -> tuple[tuple[str, str], ...]:
-        """The ``WWW-Authenticate`` header of a refusal from this authenticator (RFC 6750 section 3)."""
-        return challenge(self.realm, error, description, resource_metadata=self.resource_metadata)
-
-    def missing_token(self, path: str) -> Denied:
-        report(self.on_outcome, AuthOutcome(MISSING_TOKEN, 401, path))
-        return Denied(401, MISSING_TOKEN, "authentication required", self.challenge())
-
-    def _refuse_token(self, exc: InvalidTokenError, outcome: AuthOutcome) -> Denied:
-        logger.info("token %s refused on %r: %s", outcome.fingerprint or "-", outcome.path, exc.code)
-        report(self.on_outcome, outcome)
-        return Denied(401, exc.code, exc.description, self.challenge("invalid_token", exc.description))
-
-    def _unavailable(self, exc: KeysUnavailableError, outcome: AuthOutcome) -> Denied:
-        # The description may name our JWKS endpoint and what went wrong with it: for our logs, not for the client.
-        logger.warning("keys unavailable, token %s not checked on %r: %s", outcome.fingerprint, outcome.path, exc)
-        report(self.on_outcome, outcome)
-        return unavailable(exc)
 
     # -- token extraction -----------------------------------------------------------------------------------------
 

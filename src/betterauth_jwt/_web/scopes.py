@@ -16,13 +16,13 @@ from .outcome import INSUFFICIENT_SCOPE, AuthOutcome, report
 from .principal import Principal, identity_scopes
 
 if TYPE_CHECKING:
-    from .authenticator import Authenticator
+    from .refusals import Refusals
 
 __all__ = ["check_scopes", "refuse_scopes"]
 
 
 def refuse_scopes(
-    authenticator: Authenticator,
+    authenticator: Refusals,
     missing: Iterable[str],
     path: str,
     principal: Principal | None = None,
@@ -37,7 +37,7 @@ def refuse_scopes(
     return insufficient_scope(authenticator.realm, missing, authenticator.resource_metadata)
 
 
-def check_scopes(authenticator: Authenticator, principal: Principal, scopes: Iterable[str], path: str) -> None:
+def check_scopes(authenticator: Refusals, principal: Principal, scopes: Iterable[str], path: str) -> None:
     """Raise the 403 unless ``principal`` has every one of ``scopes``."""
     missing = frozenset(scopes) - frozenset(identity_scopes(principal))
     if missing:
