@@ -37,7 +37,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,23 @@ def _wait_until_serving(port: int, server: subprocess.Popen[bytes], timeout: flo
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("uvicorn did not answer in time")
+
+
+def run_rounds(
+    variants: Sequence[Any], rounds: int, run: Callable[[Any], dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Run every variant once a round, each round starting one variant further on (none always goes first, when the
+    machine is coldest); print each result as it comes. Every HTTP benchmark measures this way."""
+    samples: dict[str, list[dict[str, Any]]] = {variant.name: [] for variant in variants}
+    for round_ in range(rounds):
+        shift = round_ % len(variants)
+        for variant in [*variants[shift:], *variants[:shift]]:
+            result = run(variant)
+            samples[variant.name].append(result)
+            print(
+                f"round {round_ + 1}/{rounds}  {variant.name:34s} {result['requests_per_s']:>10,.0f} req/s", flush=True
+            )
+    return samples
 
 
 @contextlib.contextmanager
@@ -227,15 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"minting {unique_count:,} EdDSA tokens...", flush=True)
         files = prepare_files(Path(tmp), unique_count, garbage_count=3_000)
         samples: dict[str, list[dict[str, Any]]] = {v.name: [] for v in VARIANTS}
-        for round_ in range(args.rounds):
-            shift = round_ % len(VARIANTS)
-            for variant in VARIANTS[shift:] + VARIANTS[:shift]:
-                result = run_variant(variant, files, args, pin)
-                samples[variant.name].append(result)
-                print(
-                    f"round {round_ + 1}/{args.rounds}  {variant.name:34s} {result['requests_per_s']:>10,.0f} req/s",
-                    flush=True,
-                )
+        samples.update(run_rounds(VARIANTS, args.rounds, lambda variant: run_variant(variant, files, args, pin)))
 
     median = {name: statistics.median(r["requests_per_s"] for r in runs) for name, runs in samples.items()}
     base = median[NO_AUTH.name]

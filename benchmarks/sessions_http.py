@@ -45,7 +45,7 @@ from tests._services import redis_server
 from tests.stores._support import Row, create_tables
 
 from benchmarks._report import table, write_json
-from benchmarks.http_bench import _free_port, _pin, parse_wrk, prepare_files, running_server
+from benchmarks.http_bench import _free_port, _pin, parse_wrk, prepare_files, run_rounds, running_server
 
 ORIGIN = "https://app.example.test"
 CACHE_TTL = 5
@@ -171,15 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         client = redis.Redis.from_url(setup["redis"])
         client.set(row.token, row.redis_value())
         client.close()
-        for round_ in range(args.rounds):
-            shift = round_ % len(VARIANTS)
-            for variant in VARIANTS[shift:] + VARIANTS[:shift]:
-                result = run_variant(variant, setup, args, pin)
-                samples[variant.name].append(result)
-                print(
-                    f"round {round_ + 1}/{args.rounds}  {variant.name:30s} {result['requests_per_s']:>10,.0f} req/s",
-                    flush=True,
-                )
+        samples.update(run_rounds(VARIANTS, args.rounds, lambda variant: run_variant(variant, setup, args, pin)))
 
     median = {name: statistics.median(r["requests_per_s"] for r in runs) for name, runs in samples.items()}
     base = median[JWT.name]
